@@ -1,0 +1,61 @@
+"""resnext_teach: the formulas, blocks and models of the ResNeXt teaching book, in small readable modules.
+
+* ``counting``     - parameter and multiply-accumulate formulas for (grouped) convolutions
+* ``grouped_conv`` - grouped convolution written as ``groups`` ordinary convolutions; connectivity masks
+* ``design``       - the width rule and the paper's complexity-preserving widths (Eq. 4, Table 2)
+* ``blocks``       - the ResNeXt bottleneck in the paper's three equivalent forms (Fig. 3)
+* ``models``       - named configurations (``MODEL_CONFIGS``) and one builder (``build_model``)
+* ``flops``        - FLOPs measured with PyTorch's ``FlopCounterMode``, with the grouped-backward correction
+"""
+
+from .blocks import (
+    FORM_TOLERANCE,
+    FORMS,
+    AggregatedBottleneck,
+    ConcatBottleneck,
+    ResNeXtBottleneck,
+    convert_block,
+    make_block,
+)
+from .counting import conv2d_macs, conv2d_output_size, conv2d_params, count_parameters
+from .design import (
+    complexity_preserving_width,
+    complexity_table,
+    grouped_width,
+    template_macs,
+    template_params,
+)
+from .flops import flops_by_module, measure_flops, measure_macs
+from .grouped_conv import GroupedConv2d, connectivity_mask
+from .models import MODEL_CONFIGS, ModelConfig, ResNeXt, build_model, resolve_config
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "FORMS",
+    "FORM_TOLERANCE",
+    "MODEL_CONFIGS",
+    "AggregatedBottleneck",
+    "ConcatBottleneck",
+    "GroupedConv2d",
+    "ModelConfig",
+    "ResNeXt",
+    "ResNeXtBottleneck",
+    "build_model",
+    "complexity_preserving_width",
+    "complexity_table",
+    "connectivity_mask",
+    "conv2d_macs",
+    "conv2d_output_size",
+    "conv2d_params",
+    "convert_block",
+    "count_parameters",
+    "flops_by_module",
+    "grouped_width",
+    "make_block",
+    "measure_flops",
+    "measure_macs",
+    "resolve_config",
+    "template_macs",
+    "template_params",
+]

@@ -1,0 +1,89 @@
+"""Honest CPU timing: warm-up, repeats, medians and spread, with the allocator noise taken out.
+
+On a small CPU machine, repeated timings of batch-8 convolutions differed by up to 2x, mostly from glibc malloc
+returning large buffers to the OS and page-faulting them back in. Raising malloc's mmap and trim thresholds keeps
+those buffers in the process (``quiet_allocator``), which is what setting ``MALLOC_MMAP_THRESHOLD_`` and
+``MALLOC_TRIM_THRESHOLD_`` in the environment does before a process starts.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch.utils import benchmark
+
+_M_TRIM_THRESHOLD = -1  # mallopt parameter numbers from glibc's <malloc.h>
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 * 1024 * 1024  # 33554432, glibc's maximum on 64-bit
+TRIM_THRESHOLD = 16 * 1024**3  # 17179869184
+
+
+def quiet_allocator() -> bool:
+    """Raise glibc malloc's mmap/trim thresholds in this process; return False where there is no glibc."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        ok = libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
+        return bool(ok and libc.mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD) == 1)
+    except (OSError, AttributeError):
+        return False
+
+
+@dataclass(frozen=True)
+class Timing:
+    """A timing summary in seconds: median over repeats, interquartile range, and how many repeats."""
+
+    label: str
+    median: float
+    iqr: float
+    repeats: int
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.median * 1e3:.2f} ms (IQR {self.iqr * 1e3:.2f} ms, {self.repeats} repeats)"
+
+
+def time_callable(fn: Callable[[], object], label: str, min_run_time: float = 1.0, warmup: int = 3) -> Timing:
+    """Time ``fn()`` with ``torch.utils.benchmark``: warm-up calls, then blocks of runs for ``min_run_time`` s."""
+    for _ in range(warmup):
+        fn()
+    m = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads()).blocked_autorange(
+        min_run_time=min_run_time
+    )
+    return Timing(label, m.median, m.iqr, len(m.times))
+
+
+def time_forward(
+    module: torch.nn.Module, inputs: torch.Tensor, label: str, min_run_time: float = 1.0
+) -> Timing:
+    """Median forward latency of ``module`` in eval mode under ``torch.no_grad()``."""
+    module.eval()
+
+    def run() -> None:
+        with torch.no_grad():
+            module(inputs)
+
+    return time_callable(run, label, min_run_time)
+
+
+def compare_forward(
+    modules: dict[str, torch.nn.Module], inputs: torch.Tensor, rounds: int = 3, min_run_time: float = 0.5
+) -> dict[str, Timing]:
+    """Time several modules on the same input in interleaved rounds (so drift hits all alike); the result per
+    module is the median of its round medians, with the spread of those medians as ``iqr``."""
+    per_round: dict[str, list[Timing]] = {name: [] for name in modules}
+    for _ in range(rounds):
+        for name, module in modules.items():
+            per_round[name].append(time_forward(module, inputs, name, min_run_time))
+    result = {}
+    for name, timings in per_round.items():
+        medians = sorted(t.median for t in timings)
+        spread = medians[-1] - medians[0]
+        result[name] = Timing(name, statistics.median(medians), spread, sum(t.repeats for t in timings))
+    return result

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Make (or refresh) the project's virtual environment .venv with everything the book and the tests need.
+# Idempotent: re-installs only when requirements.txt or pyproject.toml changed since the last set-up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "[setup] creating .venv with $($PYTHON --version)"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.resnext-teach-setup
+want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "[setup] installing requirements into .venv (first time: a few minutes; PyTorch is large)"
+  # (grep drops pip's notes about this machine's local package mirrors; errors still show)
+  { .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -r requirements.txt
+    .venv/bin/python -m pip install --quiet --no-deps -e .
+  } 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  echo "$want" > "$stamp"
+fi
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+.venv/bin/python -c "import torch, torchvision, resnext_teach; print(f'[setup] torch {torch.__version__}, torchvision {torchvision.__version__}, resnext_teach {resnext_teach.__version__}')"

@@ -1,0 +1,16 @@
+"""Shared test settings: deterministic, single-threaded torch so the suite is quiet on a 2-core machine."""
+
+import os
+
+import pytest
+import torch
+from hypothesis import settings
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
+settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)

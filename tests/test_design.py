@@ -1,0 +1,56 @@
+"""The width rule and the paper's complexity-preserving design (Eq. 4, Table 2)."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from resnext_teach import ResNeXtBottleneck, complexity_preserving_width, complexity_table, grouped_width
+from resnext_teach import template_params
+
+# Xie et al. 2017, Table 2: cardinality C, width of bottleneck d, width of group conv.
+PAPER_TABLE_2 = [(1, 64, 64), (2, 40, 80), (4, 24, 96), (8, 14, 112), (32, 4, 128)]
+
+
+def test_reproduces_table_2():
+    rows = complexity_table()
+    assert [(r["cardinality"], r["bottleneck_width"], r["grouped_width"]) for r in rows] == PAPER_TABLE_2
+    budget = template_params(1, 64)
+    assert budget == 256 * 64 + 9 * 64 * 64 + 64 * 256  # the ResNet template, "~70k"
+    for r in rows:  # every row stays within 3% of the budget, as the paper's "~70k" says
+        assert abs(r["template_params"] - budget) / budget < 0.03
+
+
+@given(st.integers(1, 64))
+def test_solved_width_is_the_best_integer(c):
+    d = complexity_preserving_width(c)
+    budget = template_params(1, 64)
+    err = abs(template_params(c, d) - budget)
+    for other in (d - 1, d + 1):
+        if other >= 1:
+            assert err <= abs(template_params(c, other) - budget) + 9 * c  # rounding the root, not the cost
+
+
+def test_template_params_equal_a_real_block():
+    """The template counts the three convolutions of a stage-1 block (BN excluded)."""
+    for c, d, _ in PAPER_TABLE_2:
+        block = ResNeXtBottleneck(256, 64, cardinality=c, bottleneck_width=d)
+        convs = sum(m.weight.numel() for m in (block.conv1, block.conv2, block.conv3))
+        assert convs == template_params(c, d)
+
+
+@given(st.sampled_from([64, 128, 256, 512]), st.integers(1, 128), st.integers(1, 64))
+def test_grouped_width_is_torchvisions_rule(planes, d, c):
+    if int(planes * d / 64) < 1:
+        with pytest.raises(ValueError, match="channels per path"):
+            grouped_width(planes, d, c)
+    else:
+        assert grouped_width(planes, d, c) == int(planes * (d / 64.0)) * c
+
+
+def test_errors_are_named():
+    with pytest.raises(ValueError, match="cardinality=0 must be a positive integer"):
+        complexity_preserving_width(0)
+    with pytest.raises(ValueError, match="too small for cardinality=64"):
+        complexity_preserving_width(64, budget=100)
+    with pytest.raises(ValueError, match="bottleneck_width=1.5 must be a positive integer"):
+        template_params(2, 1.5)
