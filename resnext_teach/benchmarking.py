@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
-from torch.utils import benchmark
+
+# torch.utils.benchmark imports cpp_extension, which logs a warning on CUDA builds of torch run on a machine with
+# a CUDA_HOME but no GPU ("No CUDA runtime is found"); it is irrelevant to CPU timing and would clutter the book.
+logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+from torch.utils import benchmark  # noqa: E402
 
 _M_TRIM_THRESHOLD = -1  # mallopt parameter numbers from glibc's <malloc.h>
 _M_MMAP_THRESHOLD = -3

@@ -1,0 +1,152 @@
+"""The explorer mechanism: sliders whose every position is precomputed, so they stay live without a kernel.
+
+An ``Explorer`` names its controls (each a short list of options), a ``compute`` function that returns the
+numbers for one position (from ``resnext_teach``, never typed by hand) and a ``render`` function that turns them
+into a small HTML pane (numbers and an inline SVG picture). ``widget()`` builds:
+
+* with ipywidgets 8 (Jupyter, and the static HTML book): one pane per position inside nested ``widgets.Stack``
+  containers, each stack's ``selected_index`` tied to its control's ``index`` with ``widgets.jslink``. The
+  browser switches panes by itself, so the explorer works in the built book with no kernel;
+* with ipywidgets 7 (Colab ships 7.7.1, which has no ``Stack``): one HTML pane updated by a Python callback.
+
+Every pane is a ``<div class="rxt-pane">`` whose ``data-rxt-settings`` attribute records its position and whose
+numbers sit in ``<span data-rxt-key="...">`` elements, so tests can check what a reader sees at every position.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from typing import Any
+
+PANE_STYLE = "font-family: var(--pst-font-family-base, sans-serif); font-size: 0.95em; line-height: 1.4"
+
+
+@dataclass(frozen=True)
+class Control:
+    """One control of an explorer: a slider (``kind="slider"``) or a row of buttons (``kind="toggle"``)."""
+
+    name: str  # keyword passed to compute() and render()
+    label: str  # what the reader sees next to it
+    options: tuple[Any, ...]
+    default: Any
+    kind: str = "slider"
+    option_labels: tuple[str, ...] | None = None  # shown instead of str(option)
+
+    def __post_init__(self) -> None:
+        if not self.options:
+            raise ValueError(f"control {self.name!r} needs at least one option")
+        if self.default not in self.options:
+            raise ValueError(f"default={self.default!r} of control {self.name!r} is not one of its options {self.options}")
+        if self.kind not in ("slider", "toggle"):
+            raise ValueError(f"kind={self.kind!r} must be 'slider' or 'toggle'")
+        if self.option_labels is not None and len(self.option_labels) != len(self.options):
+            raise ValueError(f"control {self.name!r} has {len(self.options)} options but {len(self.option_labels)} labels")
+
+    @property
+    def default_index(self) -> int:
+        return self.options.index(self.default)
+
+    def labels(self) -> tuple[str, ...]:
+        return self.option_labels or tuple(str(o) for o in self.options)
+
+
+def value_span(key: str, text: str) -> str:
+    """A displayed number that tests can find: ``<span data-rxt-key="params">73,728</span>``."""
+    return f'<span data-rxt-key="{escape(key)}">{escape(text)}</span>'
+
+
+def value_table(rows: Sequence[tuple[str, str, str]]) -> str:
+    """A two-column table of (label, key, formatted value) rows, values right-aligned."""
+    body = "".join(
+        f'<tr><td style="padding:1px 12px 1px 0">{escape(label)}</td>'
+        f'<td style="text-align:right; font-variant-numeric: tabular-nums"><b>{value_span(key, text)}</b></td></tr>'
+        for label, key, text in rows
+    )
+    return f'<table style="border-collapse:collapse; margin:0">{body}</table>'
+
+
+@dataclass(frozen=True)
+class Explorer:
+    """A precomputed interactive explorer (see the module docstring)."""
+
+    name: str
+    title: str
+    controls: tuple[Control, ...]
+    compute: Callable[..., dict[str, Any]]
+    render: Callable[[dict[str, Any], dict[str, Any]], str]
+    formats: dict[str, str] = field(default_factory=dict)  # key -> format spec; ints default to ",d"
+
+    def positions(self) -> Iterator[dict[str, Any]]:
+        """Every combination of control options, in the order the panes are built."""
+        names = [c.name for c in self.controls]
+        for combo in itertools.product(*(c.options for c in self.controls)):
+            yield dict(zip(names, combo))
+
+    @property
+    def defaults(self) -> dict[str, Any]:
+        return {c.name: c.default for c in self.controls}
+
+    def format(self, key: str, value: Any) -> str:
+        """How a number is shown: the explorer's format for ``key``, else ``1,234`` for ints, ``3 sig. digits``."""
+        spec = self.formats.get(key)
+        if spec is None:
+            spec = ",d" if isinstance(value, int) and not isinstance(value, bool) else ".3g"
+        return format(value, spec)
+
+    def pane(self, **settings: Any) -> str:
+        """The HTML shown at one position."""
+        values = self.compute(**settings)
+        data = escape(json.dumps({k: settings[k] for k in sorted(settings)}, default=str))
+        return (
+            f'<div class="rxt-pane" data-rxt-explorer="{escape(self.name)}" data-rxt-settings="{data}" '
+            f'style="{PANE_STYLE}">{self.render(settings, values)}</div>'
+        )
+
+    def static(self) -> Any:
+        """The default pane as plain HTML output: what a reader sees even where widgets cannot load."""
+        from IPython.display import HTML
+
+        return HTML(self.pane(**self.defaults))
+
+    def widget(self) -> Any:
+        """The live explorer: nested ``Stack``s + ``jslink`` under ipywidgets 8, a Python callback under 7."""
+        import ipywidgets as widgets
+
+        controls = [_make_control(widgets, c) for c in self.controls]
+        header = widgets.HTML(f"<b>{escape(self.title)}</b>")
+        if hasattr(widgets, "Stack"):
+            body = self._stack(widgets, controls, 0, {})
+        else:  # ipywidgets 7 (Colab): no Stack; update one pane from Python
+            body = widgets.HTML(self.pane(**self.defaults))
+
+            def update(_change: Any) -> None:
+                settings = {c.name: c.options[w.index] for c, w in zip(self.controls, controls)}
+                body.value = self.pane(**settings)
+
+            for w in controls:
+                w.observe(update, names="index")
+        box = widgets.VBox([header, *controls, body])
+        box.add_class("rxt-explorer")
+        return box
+
+    def _stack(self, widgets: Any, controls: list[Any], level: int, prefix: dict[str, Any]) -> Any:
+        if level == len(self.controls):
+            return widgets.HTML(self.pane(**prefix))
+        control = self.controls[level]
+        children = [self._stack(widgets, controls, level + 1, {**prefix, control.name: o}) for o in control.options]
+        stack = widgets.Stack(children=children, selected_index=control.default_index)
+        widgets.jslink((controls[level], "index"), (stack, "selected_index"))
+        return stack
+
+
+def _make_control(widgets: Any, control: Control) -> Any:
+    options = list(zip(control.labels(), range(len(control.options))))
+    common = dict(options=options, value=control.default_index, description=control.label,
+                  style={"description_width": "initial"})
+    if control.kind == "toggle":
+        return widgets.ToggleButtons(**common)
+    return widgets.SelectionSlider(continuous_update=True, layout=widgets.Layout(width="420px"), **common)

@@ -1,0 +1,75 @@
+"""Small inline SVG pictures for the explorers (text, not images: they weigh little and scale, and carry a
+text alternative in ``<title>``/``aria-label`` for screen readers)."""
+
+from __future__ import annotations
+
+from html import escape
+
+import torch
+
+PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C")
+"""Colours cycled over groups."""
+
+
+def svg_document(body: str, width: int, height: int, description: str) -> str:
+    """Wrap SVG elements in an accessible ``<svg>`` with a title (its text alternative)."""
+    text = escape(description)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{text}"><title>{text}</title>{body}</svg>'
+    )
+
+
+def connectivity_svg(mask: torch.Tensor, description: str, size: int = 200) -> str:
+    """Draw a boolean ``(out_channels, in_channels)`` connectivity mask: a filled area means the input channels
+    (columns) reach the output channels (rows). Runs of equal rows are merged into one rectangle, so a grouped
+    convolution costs one rectangle per group however many channels it has; blocks are coloured in turn."""
+    c_out, c_in = mask.shape
+    cell_w, cell_h = size / c_in, size / c_out
+    rects: list[tuple[int, int, int, int]] = []  # (row0, row1, col0, col1), half-open
+    row = 0
+    while row < c_out:
+        end = row + 1
+        while end < c_out and torch.equal(mask[end], mask[row]):
+            end += 1
+        cols = mask[row].tolist()
+        col = 0
+        while col < c_in:
+            if cols[col]:
+                stop = col
+                while stop < c_in and cols[stop]:
+                    stop += 1
+                rects.append((row, end, col, stop))
+                col = stop
+            else:
+                col += 1
+        row = end
+    parts = [f'<rect x="0" y="0" width="{size}" height="{size}" fill="#f4f4f4" stroke="#999"/>']
+    for i, (r0, r1, c0, c1) in enumerate(rects):
+        parts.append(
+            f'<rect x="{c0 * cell_w:.2f}" y="{r0 * cell_h:.2f}" width="{(c1 - c0) * cell_w:.2f}" '
+            f'height="{(r1 - r0) * cell_h:.2f}" fill="{PALETTE[i % len(PALETTE)]}"/>'
+        )
+    axis = (
+        f'<text x="{size / 2}" y="{size + 14}" font-size="11" text-anchor="middle">input channels ({c_in})</text>'
+        f'<text x="-8" y="{size / 2}" font-size="11" text-anchor="middle" '
+        f'transform="rotate(-90 -8 {size / 2})">output channels ({c_out})</text>'
+    )
+    return svg_document(f'<g transform="translate(18,2)">{"".join(parts)}{axis}</g>', size + 22, size + 20, description)
+
+
+def bar_svg(values: dict[str, float], description: str, width: int = 320, bar_height: int = 18, unit: str = "") -> str:
+    """Horizontal bars, one per label, scaled to the largest value, each with its number written beside it."""
+    top = max(values.values()) or 1.0
+    label_w = 110
+    parts = []
+    for i, (label, value) in enumerate(values.items()):
+        y = i * (bar_height + 6)
+        length = (width - label_w - 90) * value / top
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + bar_height * 0.75}" font-size="12" text-anchor="end">{escape(label)}</text>'
+            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_height}" fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<text x="{label_w + length + 4:.1f}" y="{y + bar_height * 0.75}" font-size="12">{value:,.0f}{unit}</text>'
+        )
+    height = len(values) * (bar_height + 6)
+    return svg_document("".join(parts), width, height, description)
