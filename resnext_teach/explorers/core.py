@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+REGISTRY: dict[str, "Explorer"] = {}
+"""Every explorer by name (filled by ``register``), so tests can find the one behind a pane in a built page."""
+
 PANE_STYLE = "font-family: var(--pst-font-family-base, sans-serif); font-size: 0.95em; line-height: 1.4"
 
 
@@ -118,8 +121,9 @@ class Explorer:
 
         controls = [_make_control(widgets, c) for c in self.controls]
         header = widgets.HTML(f"<b>{escape(self.title)}</b>")
+        links: list[Any] = []
         if hasattr(widgets, "Stack"):
-            body = self._stack(widgets, controls, 0, {})
+            body = self._stack(widgets, controls, 0, {}, links)
         else:  # ipywidgets 7 (Colab): no Stack; update one pane from Python
             body = widgets.HTML(self.pane(**self.defaults))
 
@@ -131,16 +135,27 @@ class Explorer:
                 w.observe(update, names="index")
         box = widgets.VBox([header, *controls, body])
         box.add_class("rxt-explorer")
+        box.rxt_links = links  # the jslink objects (kept for tests; the front end holds its own copies)
         return box
 
-    def _stack(self, widgets: Any, controls: list[Any], level: int, prefix: dict[str, Any]) -> Any:
+    def _stack(self, widgets: Any, controls: list[Any], level: int, prefix: dict[str, Any], links: list[Any]) -> Any:
         if level == len(self.controls):
             return widgets.HTML(self.pane(**prefix))
         control = self.controls[level]
-        children = [self._stack(widgets, controls, level + 1, {**prefix, control.name: o}) for o in control.options]
+        children = [
+            self._stack(widgets, controls, level + 1, {**prefix, control.name: o}, links) for o in control.options
+        ]
         stack = widgets.Stack(children=children, selected_index=control.default_index)
-        widgets.jslink((controls[level], "index"), (stack, "selected_index"))
+        links.append(widgets.jslink((controls[level], "index"), (stack, "selected_index")))
         return stack
+
+
+def register(explorer: Explorer) -> Explorer:
+    """Add an explorer to ``REGISTRY`` under its unique name and return it."""
+    if explorer.name in REGISTRY and REGISTRY[explorer.name] is not explorer:
+        raise ValueError(f"an explorer named {explorer.name!r} is already registered")
+    REGISTRY[explorer.name] = explorer
+    return explorer
 
 
 def _make_control(widgets: Any, control: Control) -> Any:

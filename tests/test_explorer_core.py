@@ -1,0 +1,71 @@
+"""The explorer mechanism: panes, formats, nested stacks linked to controls, and the ipywidgets 7 fallback."""
+
+import json
+import re
+
+import ipywidgets
+import pytest
+
+from resnext_teach import conv2d_params
+from resnext_teach.explorers import Control, Explorer, all_explorers, value_table
+from resnext_teach.exercises import Feedback, check_integer
+
+
+def small_explorer() -> Explorer:
+    return Explorer(
+        name="test-small",
+        title="Test",
+        controls=(Control("groups", "groups", (1, 2, 4), 2), Control("bias", "bias", (False, True), False, kind="toggle")),
+        compute=lambda groups, bias: {"params": conv2d_params(8, 8, 3, groups=groups, bias=bias)},
+        render=lambda s, v: value_table([("weights", "params", f"{v['params']:,}")]),
+    )
+
+
+def test_positions_and_panes():
+    ex = small_explorer()
+    positions = list(ex.positions())
+    assert len(positions) == 6 and positions[0] == {"groups": 1, "bias": False}
+    pane = ex.pane(groups=4, bias=True)
+    settings = json.loads(re.search(r'data-rxt-settings="([^"]*)"', pane).group(1).replace("&quot;", '"'))
+    assert settings == {"bias": True, "groups": 4}
+    assert '<span data-rxt-key="params">' + f"{conv2d_params(8, 8, 3, groups=4, bias=True):,}" + "</span>" in pane
+
+
+def test_widget_stacks_are_linked_to_controls():
+    if not hasattr(ipywidgets, "Stack"):
+        pytest.skip("ipywidgets 7 has no Stack (covered by the Colab-like test)")
+    ex = small_explorer()
+    box = ex.widget()
+    _title, groups, bias, outer = box.children
+    assert isinstance(outer, ipywidgets.Stack) and outer.selected_index == 1
+    assert len(outer.children) == 3 and all(len(inner.children) == 2 for inner in outer.children)
+    targets = {(id(link.source[0]), id(link.target[0])) for link in box.rxt_links}
+    assert all(link.source[1] == "index" and link.target[1] == "selected_index" for link in box.rxt_links)
+    assert (id(groups), id(outer)) in targets
+    assert all((id(bias), id(inner)) in targets for inner in outer.children)
+    leaf = outer.children[2].children[1]
+    assert "data-rxt-settings" in leaf.value and '&quot;groups&quot;: 4' in leaf.value
+
+
+def test_bad_controls():
+    with pytest.raises(ValueError, match="default=3 of control 'g' is not one of its options"):
+        Control("g", "g", (1, 2), 3)
+    with pytest.raises(ValueError, match="kind='knob' must be 'slider' or 'toggle'"):
+        Control("g", "g", (1, 2), 1, kind="knob")
+
+
+def test_registry_names_are_unique_and_every_explorer_builds_its_default_pane():
+    for name, ex in all_explorers().items():
+        assert ex.name == name
+        assert "rxt-pane" in ex.pane(**ex.defaults)
+
+
+def test_check_integer_feedback_never_shows_the_answer():
+    assert check_integer(2304, 2304)
+    for wrong in (73728, 2305, 1, -5, 0, 2304.5):
+        fb = check_integer(wrong, 2304)
+        assert not fb and "2304" not in fb.message and "2,304" not in fb.message
+    assert "Replace `None`" in str(check_integer(None, 2304))
+    assert "not str" in check_integer("2304", 2304).message
+    assert check_integer(73728, 2304, hints={"Did you divide by the groups?": 73728}).message == "Did you divide by the groups?"
+    assert isinstance(check_integer(1, 2), Feedback) and "Not yet" in check_integer(1, 2)._repr_html_()
