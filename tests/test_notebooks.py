@@ -1,0 +1,85 @@
+"""Every chapter follows the book's skeleton, is stored stripped, and installs from the configured repository."""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def markdown(nb) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def test_there_are_chapters_and_all_are_in_the_toc():
+    assert CHAPTERS, "no chapters"
+    listed = {entry["file"] for entry in TOC.get("chapters", [])}
+    for path in CHAPTERS:
+        assert f"chapters/{path.stem}" in listed, f"{path.name} is not in _toc.yml"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_stored_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell["outputs"] == [] and cell["execution_count"] is None
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_skeleton(path):
+    nb = nbformat.read(path, as_version=4)
+    text = markdown(nb)
+    assert re.match(r"\(ch-[a-z-]+\)=\s*\n# Chapter \d+: ", nb.cells[0].source), "label and '# Chapter N: Title' first"
+    for heading in ("What you will learn", "Prerequisites", "Time needed", "Summary"):
+        assert heading in text, f"missing '{heading}'"
+    exercises = re.findall(r"\{exercise\}`*\s*\n:label: (\S+)", text)
+    assert len(exercises) >= 3, "at least three exercises"
+    for label in exercises:
+        assert re.search(r"\{solution(-start)?\} " + re.escape(label) + r"\s*\n(:label: \S+\s*\n)?:class: dropdown", text), (
+            f"exercise {label} needs a solution in a dropdown"
+        )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_first_code_cell_is_the_tagged_set_up_that_installs_from_the_configured_repository(path):
+    nb = nbformat.read(path, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert "remove-cell" in first.metadata.get("tags", [])
+    repo = CONFIG["repository"]["url"]
+    assert f'"resnext-teach @ git+{repo}"' in first.source, f"the install cell must install from {repo}"
+    assert "setup(seed=" in first.source and "find_spec" in first.source
+
+
+# Numbers typed into prose: thousands separators, decimals, percentages, or 4+ digits (years and the like excepted).
+TYPED_NUMBER = re.compile(r"(?<![\w.-])(\d{1,3}(,\d{3})+|\d+\.\d+|\d+(\.\d+)?\s?%|\d{4,})(?![\w])")
+ALLOWED = re.compile(r"^(19|20)\d\d$")  # years (publications)
+
+
+def prose_without_code_math_roles(source: str) -> str:
+    source = re.sub(r"```.*?```", " ", source, flags=re.DOTALL)  # fenced blocks and directives
+    source = re.sub(r"\$\$.*?\$\$|\$[^$\n]+\$", " ", source, flags=re.DOTALL)  # math
+    source = re.sub(r"\{[a-z:]+\}`[^`]*`", " ", source)  # roles: glue, cite, ref
+    source = re.sub(r"`[^`]*`", " ", source)  # inline code
+    source = re.sub(r"\]\([^)]*\)", "]", source)  # link targets
+    return source
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_no_hand_typed_results_in_prose(path):
+    nb = nbformat.read(path, as_version=4)
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for match in TYPED_NUMBER.finditer(prose_without_code_math_roles(cell.source)):
+            if not ALLOWED.match(match.group(0)):
+                found.append(match.group(0))
+    assert not found, f"numbers typed into the prose (glue them from a cell): {found}"
