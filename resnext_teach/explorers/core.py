@@ -123,7 +123,11 @@ class Explorer:
         header = widgets.HTML(f"<b>{escape(self.title)}</b>")
         links: list[Any] = []
         if hasattr(widgets, "Stack"):
-            body = self._stack(widgets, controls, 0, {}, links)
+            # All panes share one Layout and one Style model: every widget model is saved in the page, and
+            # one pair per pane would double the page's widget state.
+            first = widgets.HTML(self.pane(**next(self.positions())))
+            shared = {"layout": first.layout, "style": first.style, "first": first}
+            body = self._stack(widgets, controls, 0, {}, links, shared)
         else:  # ipywidgets 7 (Colab): no Stack; update one pane from Python
             body = widgets.HTML(self.pane(**self.defaults))
 
@@ -138,14 +142,20 @@ class Explorer:
         box.rxt_links = links  # the jslink objects (kept for tests; the front end holds its own copies)
         return box
 
-    def _stack(self, widgets: Any, controls: list[Any], level: int, prefix: dict[str, Any], links: list[Any]) -> Any:
+    def _stack(
+        self, widgets: Any, controls: list[Any], level: int, prefix: dict[str, Any], links: list[Any], shared: dict
+    ) -> Any:
         if level == len(self.controls):
-            return widgets.HTML(self.pane(**prefix))
+            first = shared.pop("first", None)  # the pane of the first position, made before the shared models
+            if first is not None:
+                return first
+            return widgets.HTML(self.pane(**prefix), layout=shared["layout"], style=shared["style"])
         control = self.controls[level]
         children = [
-            self._stack(widgets, controls, level + 1, {**prefix, control.name: o}, links) for o in control.options
+            self._stack(widgets, controls, level + 1, {**prefix, control.name: o}, links, shared)
+            for o in control.options
         ]
-        stack = widgets.Stack(children=children, selected_index=control.default_index)
+        stack = widgets.Stack(children=children, selected_index=control.default_index, layout=shared["layout"])
         links.append(widgets.jslink((controls[level], "index"), (stack, "selected_index")))
         return stack
 
