@@ -7,7 +7,7 @@ Xie et al., "Aggregated Residual Transformations for Deep Neural Networks", CVPR
 * the width rule is torchvision's, ``width = int(planes * bottleneck_width / 64) * cardinality``
   (``planes`` = 64, 128, 256, 512 in the four ImageNet stages), so d doubles with every stage;
 * to compare cardinalities fairly the paper keeps the parameters of the stage-1 block template fixed at about
-  70k (Sec. 3.3, Eq. 4): ``C * (256*d + 3*3*d*d + d*256)``, which gives its Table 2.
+  70k (Sec. 3.4, Eq. 4): ``C * (256*d + 3*3*d*d + d*256)``, which gives its Table 2.
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ def complexity_preserving_width(
 ) -> int:
     """Solve the paper's Eq. (4) for the bottleneck width d that keeps the template at ``budget`` parameters.
 
-    ``C * (2*channels*d + 9*d*d) = budget`` is a quadratic in d; its positive root is rounded to the nearest
-    integer, which reproduces Table 2 of the paper: C = 1, 2, 4, 8, 32 -> d = 64, 40, 24, 14, 4.
+    ``C * (2*channels*d + 9*d*d) = budget`` is a quadratic in d; of the two integers around its positive root,
+    the one whose template is closer to the budget is returned. This reproduces Table 2 of the paper:
+    C = 1, 2, 4, 8, 32 -> d = 64, 40, 24, 14, 4.
     The default budget is the ResNet-50 template, ``template_params(1, 64)`` = 69,632 ("~70k").
     """
     c = check_positive_int("cardinality", cardinality)
@@ -76,10 +77,13 @@ def complexity_preserving_width(
     # 9*C*d^2 + 2*channels*C*d - budget = 0
     a, b = 9 * c, 2 * channels * c
     root = (-b + math.sqrt(b * b + 4 * a * budget)) / (2 * a)
-    d = round(root)
-    if d < 1:
-        raise ValueError(f"budget={budget} is too small for cardinality={c}: the width would round to {d}")
-    return d
+    smallest = template_params(c, 1, channels)
+    if budget < smallest:
+        raise ValueError(
+            f"budget={budget} is too small for cardinality={c}: even d=1 needs {smallest:,} parameters"
+        )
+    candidates = [d for d in (math.floor(root), math.ceil(root)) if d >= 1]
+    return min(candidates, key=lambda d: (abs(template_params(c, d, channels) - budget), d))
 
 
 def complexity_table(cardinalities: tuple[int, ...] = (1, 2, 4, 8, 32), channels: int = 256) -> list[dict[str, int]]:

@@ -20,14 +20,16 @@ def test_reproduces_table_2():
         assert abs(r["template_params"] - budget) / budget < 0.03
 
 
-@given(st.integers(1, 64))
-def test_solved_width_is_the_best_integer(c):
-    d = complexity_preserving_width(c)
-    budget = template_params(1, 64)
-    err = abs(template_params(c, d) - budget)
-    for other in (d - 1, d + 1):
-        if other >= 1:
-            assert err <= abs(template_params(c, other) - budget) + 9 * c  # rounding the root, not the cost
+@given(st.integers(1, 64), st.sampled_from([None, 20_000, 69_632, 150_000]))
+def test_solved_width_is_the_integer_closest_to_the_budget(c, budget):
+    if budget is not None and budget < template_params(c, 1):
+        with pytest.raises(ValueError, match=f"budget={budget} is too small for cardinality={c}"):
+            complexity_preserving_width(c, budget=budget)
+        return
+    d = complexity_preserving_width(c, budget=budget)
+    budget = budget or template_params(1, 64)
+    best = min(range(1, 200), key=lambda w: (abs(template_params(c, w) - budget), w))  # brute force
+    assert d == best
 
 
 def test_template_params_equal_a_real_block():
@@ -52,5 +54,7 @@ def test_errors_are_named():
         complexity_preserving_width(0)
     with pytest.raises(ValueError, match="too small for cardinality=64"):
         complexity_preserving_width(64, budget=100)
+    with pytest.raises(ValueError, match="budget=0 must be a positive integer"):
+        complexity_preserving_width(4, budget=0)
     with pytest.raises(ValueError, match="bottleneck_width=1.5 must be a positive integer"):
         template_params(2, 1.5)
