@@ -17,7 +17,7 @@ from .blocks import (
     convert_block,
     make_block,
 )
-from .counting import conv2d_macs, conv2d_output_size, conv2d_params, count_parameters
+from .counting import conv2d_macs, conv2d_output_size, conv2d_params, count_parameters, legal_groups
 from .design import (
     complexity_preserving_width,
     complexity_table,
@@ -52,6 +52,7 @@ __all__ = [
     "count_parameters",
     "flops_by_module",
     "grouped_width",
+    "legal_groups",
     "make_block",
     "measure_flops",
     "measure_macs",

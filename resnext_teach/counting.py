@@ -39,6 +39,18 @@ def conv2d_params(
     return weights + (c_out if bias else 0)
 
 
+def legal_groups(in_channels: int, out_channels: int) -> list[int]:
+    """The values of ``groups`` a convolution from ``in_channels`` to ``out_channels`` accepts, ascending: the
+    common divisors of both counts (the rule ``conv2d_params`` enforces and ``nn.Conv2d`` shares).
+
+    >>> legal_groups(64, 128)
+    [1, 2, 4, 8, 16, 32, 64]
+    """
+    c_in = check_positive_int("in_channels", in_channels)
+    c_out = check_positive_int("out_channels", out_channels)
+    return [g for g in range(1, min(c_in, c_out) + 1) if c_in % g == 0 and c_out % g == 0]
+
+
 def conv2d_output_size(
     input_size: int | tuple[int, int],
     kernel_size: int | tuple[int, int],
