@@ -1,0 +1,1 @@
+"""Browser tests of the built static book (Chromium via Playwright)."""

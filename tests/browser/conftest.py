@@ -1,0 +1,182 @@
+"""A real browser on the built book: Chromium (Debian's package) driven by Playwright, the site served on
+127.0.0.1, and every request that would leave the machine blocked and counted.
+
+The site is `_build/html` (made by `bash scripts/build_book.sh`; `RXT_SITE_DIR` points elsewhere). Screenshots and
+a JSON report go to `_build/screenshots/` next to it.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SITE = Path(os.environ.get("RXT_SITE_DIR", ROOT / "_build" / "html")).resolve()
+SCREENSHOTS = SITE.parent / "screenshots"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--disable-extensions",
+    # belt and braces: no host name resolves, so nothing could leave even if a request slipped past the router
+    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+]
+MISSING_SITE = (
+    f"the built book is missing: {SITE / 'index.html'} does not exist. Build it first with "
+    "`bash scripts/build_book.sh` (or run the whole suite with `bash scripts/test.sh`, which builds it)."
+)
+
+
+def site_pages() -> list[str]:
+    """The pages the browser tests visit: the front page and every chapter page, relative to the site root."""
+    if not (SITE / "index.html").is_file():
+        return []
+    pages = ["intro.html"] if (SITE / "intro.html").is_file() else []
+    return pages + sorted(p.relative_to(SITE).as_posix() for p in (SITE / "chapters").rglob("*.html"))
+
+
+def chromium_path() -> str:
+    for candidate in (os.environ.get("RXT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    pytest.fail("Chromium is missing: install Debian's `chromium` package (scripts/test.sh does when run as root), "
+                "or point RXT_CHROMIUM at a Chromium executable.")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: runs the built book in Chromium (tests/browser)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if Path(str(item.fspath)).parent == Path(__file__).parent:
+            item.add_marker(pytest.mark.browser)
+
+
+@dataclass
+class Report:
+    """What the browser tests did, printed at the end of the run and saved as browser-report.json."""
+
+    pages: list[str] = field(default_factory=list)
+    explorers: list[str] = field(default_factory=list)  # "page: explorer name"
+    positions: int = 0
+    requests_local: int = 0
+    requests_outside: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.perf_counter)
+    seconds: float = 0.0
+
+
+REPORT = Report()
+
+
+@pytest.fixture(scope="session")
+def site() -> Path:
+    if not (SITE / "index.html").is_file():
+        pytest.fail(MISSING_SITE)
+    return SITE
+
+
+@pytest.fixture(scope="session")
+def base_url(site: Path):
+    """The site on a free port of 127.0.0.1 (a threaded http.server, quiet)."""
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def browser(base_url: str):
+    """A persistent Chromium context with a fresh profile; every request is routed: local ones go through,
+    anything else is aborted and recorded in REPORT.requests_outside."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("Playwright is missing: `bash scripts/setup.sh` installs it from requirements.txt.")
+    executable = chromium_path()
+    profile = tempfile.mkdtemp(prefix="rxt-chromium-")
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 900}, service_workers="block",
+        )
+        context.set_default_timeout(30_000)
+
+        seen: set[object] = set()
+
+        def outside(request) -> None:
+            if request not in seen:
+                seen.add(request)
+                REPORT.requests_outside.append(request.url)
+
+        def route(route) -> None:
+            if route.request.url.startswith(base_url):
+                REPORT.requests_local += 1
+                route.continue_()
+            else:
+                outside(route.request)
+                route.abort()
+
+        context.route("**/*", route)
+        # any request the router might not see is counted as well
+        context.on("request", lambda r: None if r.url.startswith((base_url, "data:", "blob:", "about:")) else outside(r))
+        yield context
+        context.close()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
+
+
+@pytest.fixture(scope="session")
+def report() -> Report:
+    return REPORT
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if not REPORT.pages:
+        return
+    REPORT.seconds = time.perf_counter() - REPORT.started
+    summary = {
+        "pages": len(REPORT.pages),
+        "explorers": len(REPORT.explorers),
+        "positions_checked": REPORT.positions,
+        "requests_local": REPORT.requests_local,
+        "requests_outside": len(REPORT.requests_outside),
+        "seconds": round(REPORT.seconds, 1),
+    }
+    terminalreporter.write_sep("-", "static book in Chromium")
+    terminalreporter.write_line(
+        f"{summary['pages']} pages, {summary['explorers']} explorers, {summary['positions_checked']} positions "
+        f"checked by keyboard, {summary['requests_local']} local requests, {summary['requests_outside']} requests "
+        f"outside the site, {summary['seconds']} s; screenshots in {SCREENSHOTS}"
+    )
+    if SCREENSHOTS.is_dir():
+        detail = {**summary, "page_list": REPORT.pages, "explorer_list": REPORT.explorers,
+                  "outside": REPORT.requests_outside}
+        (SCREENSHOTS / "browser-report.json").write_text(json.dumps(detail, indent=2))

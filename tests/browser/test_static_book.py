@@ -1,0 +1,374 @@
+"""The built book in Chromium with no network: every chapter page loads without errors, its math renders, its
+widgets come alive, and every explorer, stepped through every position with the keyboard, shows the numbers
+`resnext_teach` computes. Nothing may be fetched from outside the site."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from resnext_teach.explorers import Explorer, all_explorers
+
+from .conftest import SITE, site_pages
+
+ALLOWED_ERRORS = [
+    # Jupyter Book 1 declares THEBE_JS_URL in two inline scripts of every page (sphinx-thebe); unrelated to us.
+    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
+]
+WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
+PAGES = site_pages()
+
+
+def declared_widgets(page: str) -> int:
+    return (SITE / page).read_text(encoding="utf-8").count('type="application/vnd.jupyter.widget-view+json"')
+
+
+WIDGET_PAGES = [p for p in PAGES if declared_widgets(p)]
+
+JS_SORTED = "const sorted = o => JSON.stringify(Object.keys(o).sort().map(k => [k, o[k]]));"
+JS_VISIBLE_PANES = "box => Array.from(box.querySelectorAll('.rxt-pane')).filter(p => p.checkVisibility())"
+
+
+def open_page(context, base_url: str, page_path: str, errors: list[str]):
+    page = context.new_page()
+    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    page.goto(base_url + page_path, wait_until="load")
+    return page
+
+
+def unexpected(errors: list[str]) -> list[str]:
+    return [e for e in errors if not any(p.search(e) for p in ALLOWED_ERRORS)]
+
+
+def wait_for_widgets(page, page_path: str) -> None:
+    """Every widget view the page declares must be rendered by the HTML manager (no kernel)."""
+    declared = declared_widgets(page_path)
+    js = f"""() => Array.from(document.querySelectorAll('{WIDGET_VIEW}')).filter(s => {{
+        const area = s.previousElementSibling;
+        return area && area.classList.contains('widget-subarea') && area.childElementCount > 0; }}).length"""
+    try:
+        page.wait_for_function(f"() => ({js})() >= {declared}", timeout=30_000)
+    except Exception:
+        rendered = page.evaluate(js)
+        pytest.fail(f"{page_path} declares {declared} widgets but only {rendered} came alive in the browser")
+
+
+def wait_for_math(page, page_path: str) -> None:
+    """MathJax (served from the site) has typeset every formula, without errors."""
+    page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+    bad = page.evaluate("""() => Array.from(document.querySelectorAll('.bd-article .math'))
+        .filter(m => !m.querySelector('mjx-container') || m.querySelector('mjx-merror'))
+        .map(m => m.textContent.slice(0, 80))""")
+    assert not bad, f"{page_path}: formulas not rendered by MathJax: {bad}"
+
+
+def check_controls_are_labelled(page, page_path: str) -> None:
+    """Every explorer control can be reached from the keyboard and has an accessible name."""
+    problems = page.evaluate("""() => {
+        const out = [];
+        const labelled = el => (el.getAttribute('aria-labelledby') || '').split(' ').filter(Boolean)
+            .map(id => (document.getElementById(id) || {textContent: ''}).textContent.trim()).join(' ');
+        document.querySelectorAll('.rxt-explorer .noUi-handle').forEach(h => {
+            if (h.getAttribute('role') !== 'slider' || h.tabIndex < 0 || !labelled(h)) out.push('slider handle '
+                + 'not focusable or unlabelled: ' + h.outerHTML.slice(0, 160));
+            if (!(h.getAttribute('aria-valuetext') || '').trim()) out.push('slider without aria-valuetext');
+        });
+        document.querySelectorAll('.rxt-explorer .widget-toggle-buttons').forEach(g => {
+            if (g.getAttribute('role') !== 'group' || !labelled(g)) out.push('toggle buttons without a labelled '
+                + 'group: ' + g.outerHTML.slice(0, 160));
+            g.querySelectorAll('button').forEach(b => { if (b.tabIndex < 0 || !b.getAttribute('aria-pressed'))
+                out.push('toggle button not focusable or without aria-pressed: ' + b.outerHTML.slice(0, 120)); });
+        });
+        return out;
+    }""")
+    assert not problems, f"{page_path}: " + "\n".join(problems)
+
+
+class Pictures(HTMLParser):
+    """Finds pictures without a text alternative in a page: <img> whose alt is empty or just its file name, and
+    outermost <svg> without role="img" and a name (aria-label, or a <title> first). Widget state (the explorers'
+    panes at every position) is parsed too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[str] = []
+        self.svg_depth = 0
+        self.pending_svg: dict[str, str] | None = None  # outermost <svg> waiting for a <title>
+        self.in_title = False
+        self.title = ""
+        self.state_json: list[str] = []
+        self.in_state = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if tag == "script" and a.get("type") == "application/vnd.jupyter.widget-state+json":
+            self.in_state = True
+        elif tag == "img":
+            alt, src = a.get("alt", "").strip(), a.get("src", "")
+            if not alt or alt == src or re.search(r"\.(png|jpe?g|gif|svg|webp)$", alt, re.I):
+                self.problems.append(f"<img src={src!r}> has no text alternative (alt={alt!r})")
+        elif tag == "svg":
+            if self.svg_depth == 0:
+                self.close_pending()
+                self.pending_svg = a
+            self.svg_depth += 1
+        elif tag == "title" and self.pending_svg is not None:
+            self.in_title = True
+        elif self.svg_depth and self.pending_svg is not None:
+            self.close_pending()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self.in_state = False
+        elif tag == "title" and self.in_title:
+            self.in_title = False
+            if self.pending_svg is not None and self.title.strip():
+                self.pending_svg["aria-label"] = self.pending_svg.get("aria-label") or self.title
+            self.close_pending()
+        elif tag == "svg":
+            self.svg_depth = max(0, self.svg_depth - 1)
+            if not self.svg_depth:
+                self.close_pending()
+
+    def handle_data(self, data: str) -> None:
+        if self.in_state:
+            self.state_json.append(data)
+        elif self.in_title:
+            self.title += data
+
+    def close_pending(self) -> None:
+        svg, self.pending_svg, self.title = self.pending_svg, None, ""
+        if svg is None or svg.get("aria-hidden") == "true":
+            return
+        if svg.get("role") != "img" or not (svg.get("aria-label", "").strip() or svg.get("aria-labelledby")):
+            self.problems.append(f"<svg> without role=img and a name: {svg}")
+
+
+def pictures_without_text(html: str) -> list[str]:
+    parser = Pictures()
+    parser.feed(html)
+    parser.close_pending()
+    for blob in parser.state_json:
+        for model in json.loads(blob).get("state", {}).values():
+            value = model.get("state", {}).get("value")
+            if isinstance(value, str) and ("<svg" in value or "<img" in value):
+                inner = Pictures()
+                inner.feed(value)
+                inner.close_pending()
+                parser.problems += [f"{p} (in a widget)" for p in inner.problems]
+    return sorted(set(parser.problems))
+
+
+_EXPECTED: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def expected_numbers(explorer: Explorer, settings: dict[str, Any]) -> dict[str, str]:
+    """What the pane must show at `settings`: compute() formatted by the explorer (cached: some build models)."""
+    key = (explorer.name, json.dumps(settings_json(settings), sort_keys=True))
+    if key not in _EXPECTED:
+        values = explorer.compute(**settings)
+        _EXPECTED[key] = {k: explorer.format(k, v) for k, v in values.items()}
+    return _EXPECTED[key]
+
+
+def settings_json(settings: dict[str, Any]) -> Any:
+    """The settings as a pane records them (json.dumps with default=str), parsed back."""
+    return json.loads(json.dumps(settings, default=str))
+
+
+class ExplorerDriver:
+    """Moves one explorer's controls with the keyboard and reads its visible pane."""
+
+    def __init__(self, page, box, explorer: Explorer, where: str) -> None:
+        self.page, self.box, self.explorer, self.where = page, box, explorer, where
+        self.controls = box.locator(":scope > .widget-slider, :scope > .widget-toggle-buttons")
+        count = self.controls.count()
+        assert count == len(explorer.controls), (
+            f"{where}: explorer {explorer.name!r} has {len(explorer.controls)} controls, the page shows {count}")
+        self.index = [c.default_index for c in explorer.controls]
+        self.handle = box.element_handle()
+
+    def shown(self, settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """Wait until the one visible pane is the one for `settings`; return its settings and numbers."""
+        try:
+            found = self.page.wait_for_function(
+                f"""([box, want]) => {{ {JS_SORTED}
+                    const panes = ({JS_VISIBLE_PANES})(box);
+                    if (panes.length !== 1 || sorted(JSON.parse(panes[0].dataset.rxtSettings)) !== sorted(want)) {{
+                        return false;
+                    }}
+                    const p = panes[0];
+                    return [p.dataset.rxtExplorer, JSON.parse(p.dataset.rxtSettings), Array.from(
+                        p.querySelectorAll('span[data-rxt-key]')).map(s => [s.dataset.rxtKey, s.textContent])];
+                }}""",
+                arg=[self.handle, settings_json(settings)], timeout=5_000)
+        except Exception:
+            shown = self.handle.evaluate(f"box => ({JS_VISIBLE_PANES})(box).map(p => p.dataset.rxtSettings)")
+            pytest.fail(f"{self.where}: explorer {self.explorer.name!r} did not switch to {settings} after keyboard "
+                        f"input (visible panes: {shown}): the explorer is dead")
+        name, shown_settings, spans = found.json_value()
+        assert name == self.explorer.name
+        return shown_settings, dict(spans)
+
+    def move(self, level: int, target: int) -> None:
+        control, spec = self.controls.nth(level), self.explorer.controls[level]
+        current = self.index[level]
+        if target == current:
+            return
+        if spec.kind == "slider":
+            handle = control.locator(".noUi-handle")
+            handle.focus()
+            if target == 0:
+                handle.press("Home")
+            elif target == len(spec.options) - 1 and target - current > 1:
+                handle.press("End")
+            else:
+                key = "ArrowRight" if target > current else "ArrowLeft"
+                for _ in range(abs(target - current)):
+                    handle.press(key)
+        else:  # a row of buttons: Tab along it from the first, then Enter or Space
+            buttons = control.locator("button")
+            buttons.nth(0).focus()
+            for _ in range(target):
+                self.page.keyboard.press("Tab")
+            focused = buttons.nth(target).evaluate("b => b === document.activeElement")
+            assert focused, f"{self.where}: Tab did not reach option {target} of {spec.name!r}"
+            self.page.keyboard.press("Enter" if target % 2 else "Space")
+        self.index[level] = target
+
+    def check(self, settings: dict[str, Any]) -> None:
+        shown_settings, shown = self.shown(settings)
+        assert shown_settings == settings_json(settings)
+        want = expected_numbers(self.explorer, settings)
+        assert shown, f"{self.where}: the pane of {self.explorer.name!r} shows no numbers"
+        for key, text in shown.items():
+            assert key in want, f"{self.where}: {self.explorer.name!r} shows {key!r}, which compute() does not return"
+            assert text == want[key], (f"{self.where}: {self.explorer.name!r} at {settings} shows {key}={text!r}, "
+                                       f"resnext_teach computes {want[key]!r}")
+
+    def walk(self) -> int:
+        """Check the default, then every position in order (the last control moving fastest), then End."""
+        specs = self.explorer.controls
+        self.check(self.explorer.defaults)
+        checked = 1
+        for combo in itertools.product(*(range(len(c.options)) for c in specs)):
+            for level, target in enumerate(combo):
+                self.move(level, target)
+            self.check({c.name: c.options[i] for c, i in zip(specs, combo)})
+            checked += 1
+        for level, spec in enumerate(specs):  # End on every slider (Home was used on the way)
+            if spec.kind == "slider" and len(spec.options) > 2:
+                self.move(level, 0)
+                self.controls.nth(level).locator(".noUi-handle").press("End")
+                self.index[level] = len(spec.options) - 1
+                self.check({c.name: c.options[i] for c, i in zip(specs, self.index)})
+                checked += 1
+        self.check_announced_values()
+        return checked
+
+    def check_announced_values(self) -> None:
+        """A screen reader hears each slider's option label (aria-valuetext), not its index."""
+        for level, spec in enumerate(self.explorer.controls):
+            if spec.kind != "slider":
+                continue
+            want = spec.labels()[self.index[level]]
+            handle = self.controls.nth(level).locator(".noUi-handle")
+            try:
+                self.page.wait_for_function("([h, want]) => h.getAttribute('aria-valuetext') === want",
+                                            arg=[handle.element_handle(), want], timeout=5_000)
+            except Exception:
+                pytest.fail(f"{self.where}: slider {spec.name!r} announces "
+                            f"{handle.get_attribute('aria-valuetext')!r}, not {want!r}")
+
+
+@pytest.mark.parametrize("page_path", PAGES or ["(no built site)"])
+def test_page_in_browser(page_path, site, browser, base_url, screenshots, report):
+    errors: list[str] = []
+    outside_before = len(report.requests_outside)
+    page = open_page(browser, base_url, page_path, errors)
+    try:
+        report.pages.append(page_path)
+        if declared_widgets(page_path):
+            wait_for_widgets(page, page_path)
+        wait_for_math(page, page_path)
+        page.wait_for_timeout(200)
+        page.screenshot(path=str(screenshots / (page_path.replace("/", "__").removesuffix(".html") + ".png")),
+                        full_page=True)
+        check_controls_are_labelled(page, page_path)
+
+        registry = all_explorers()
+        boxes = page.locator(".rxt-explorer")
+        static = set(page.evaluate("""() => Array.from(document.querySelectorAll('.cell_output .rxt-pane'))
+            .filter(p => !p.closest('.rxt-explorer')).map(p => p.dataset.rxtExplorer)"""))
+        live = set(page.evaluate("""() => Array.from(document.querySelectorAll('.rxt-explorer'))
+            .map(b => (b.querySelector('.rxt-pane') || {dataset: {}}).dataset.rxtExplorer)"""))
+        assert static <= live, f"{page_path}: explorers printed as a static figure but not live: {static - live}"
+        for i in range(boxes.count()):
+            box = boxes.nth(i)
+            name = box.locator(".rxt-pane").first.get_attribute("data-rxt-explorer")
+            assert name in registry, f"{page_path}: explorer {name!r} is not registered in resnext_teach"
+            where = f"{page_path} (explorer {i + 1})"
+            report.positions += ExplorerDriver(page, box, registry[name], where).walk()
+            report.explorers.append(f"{page_path}: {name}")
+        outside = report.requests_outside[outside_before:]
+        assert not outside, f"{page_path} asked for {len(outside)} resources outside the site: {outside}"
+        assert not unexpected(errors), f"{page_path}: console errors:\n" + "\n".join(unexpected(errors))
+    finally:
+        page.close()
+
+
+@pytest.mark.skipif(not WIDGET_PAGES, reason="no page with widgets in the built site")
+@pytest.mark.parametrize("blocked, note", [
+    ("**/embed-amd.js*", "could not start"),  # the widget manager fails to load
+    ("**/_static/rxt/**/*.js*", "needs JavaScript"),  # none of the widget scripts load
+])
+def test_fallback_when_widget_scripts_fail(blocked, note, browser, base_url, screenshots):
+    """With the widget scripts blocked, each widget shows a short note and the default figure and numbers printed
+    before it stay visible and correct."""
+    page_path = WIDGET_PAGES[0]
+    page = browser.new_page()
+    try:
+        page.route(blocked, lambda route: route.abort())
+        page.goto(base_url + page_path, wait_until="load")
+        outputs = page.locator(f".cell_output:has(> {WIDGET_VIEW})")
+        assert outputs.count() == declared_widgets(page_path)
+        page.wait_for_function(
+            """([sel, note]) => Array.from(document.querySelectorAll(sel))
+                .every(o => getComputedStyle(o, '::before').content.includes(note))""",
+            arg=[f".cell_output:has(> {WIDGET_VIEW})", note], timeout=10_000)
+        assert page.locator(".widget-subarea:visible").count() == 0
+        registry = all_explorers()
+        static = page.evaluate("""() => Array.from(document.querySelectorAll('.rxt-pane'))
+            .filter(p => p.checkVisibility() && !p.closest('.widget-subarea'))
+            .map(p => [p.dataset.rxtExplorer, JSON.parse(p.dataset.rxtSettings),
+                       Object.fromEntries(Array.from(p.querySelectorAll('span[data-rxt-key]'))
+                                           .map(s => [s.dataset.rxtKey, s.textContent]))])""")
+        assert static, f"{page_path}: no static default pane visible without widgets"
+        for name, settings, numbers in static:
+            explorer = registry[name]
+            position = next(p for p in explorer.positions() if settings_json(p) == settings)
+            want = expected_numbers(explorer, position)
+            assert numbers and all(want[k] == v for k, v in numbers.items()), (page_path, name, numbers, want)
+        slug = "js-missing" if "rxt/**" in blocked else "manager-missing"
+        page.screenshot(path=str(screenshots / f"fallback-{slug}.png"), full_page=True)
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("page_path", PAGES or ["(no built site)"])
+def test_pictures_have_text_alternatives(page_path, site):
+    """Every figure has a text alternative: explorer SVGs carry role="img" and a title; a plot saved as an image
+    needs alt text (cell metadata `"mystnb": {"image": {"alt": "..."}}`), not myst-nb's default, its file name."""
+    problems = pictures_without_text((site / page_path).read_text(encoding="utf-8"))
+    assert not problems, f"{page_path}: {len(problems)} pictures without a text alternative:\n" + "\n".join(problems)
+
+
+def test_no_request_left_the_machine(report):
+    """Over all the browser tests above: not one request went anywhere but the local site."""
+    assert report.requests_outside == [], f"requests outside the site: {report.requests_outside}"
