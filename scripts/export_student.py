@@ -18,31 +18,57 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION_START = re.compile(r"^\s*[`:]{3,}\{solution-start\}", re.MULTILINE)
-SOLUTION_END = re.compile(r"^\s*[`:]{3,}\{solution-end\}", re.MULTILINE)
-SOLUTION = re.compile(r"^\s*[`:]{3,}\{solution\}", re.MULTILINE)
+# A directive block: an opening fence (``` or :::, three or more) with the directive name, up to the same fence.
+def _block(name: str) -> re.Pattern[str]:
+    return re.compile(
+        r"^(?P<fence>[`:]{3,})\{" + re.escape(name) + r"\}.*?^(?P=fence)[ \t]*$\n?", re.MULTILINE | re.DOTALL
+    )
+
+
+SOLUTION_START = _block("solution-start")
+SOLUTION_END = _block("solution-end")
+SOLUTION = _block("solution")
 EXERCISE = re.compile(r"^\s*[`:]{3,}\{exercise\}", re.MULTILINE)
 
 
+def _strip_markdown(text: str, inside: bool) -> tuple[str, bool]:
+    """Remove gated solutions (which may span cells) and plain ``{solution}`` blocks from one markdown cell.
+    ``inside`` says whether the cell starts within a gated solution; returns the kept text and the new state."""
+    kept = []
+    while text:
+        if inside:
+            end = SOLUTION_END.search(text)
+            if end is None:
+                return "".join(kept), True
+            text, inside = text[end.end():], False
+        else:
+            start = SOLUTION_START.search(text)
+            if start is None:
+                if SOLUTION_END.search(text):
+                    raise ValueError("found {solution-end} without a {solution-start} before it")
+                kept.append(text)
+                break
+            kept.append(text[: start.start()])
+            text, inside = text[start.end():], True
+    return SOLUTION.sub("", "".join(kept)), inside
+
+
 def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, int]:
-    """Return a copy of ``nb`` without solutions or outputs, and how many cells were removed."""
-    kept, removed, inside = [], 0, False
+    """Return a copy of ``nb`` without solutions or outputs, and how many cells were removed or shortened."""
+    kept, changed, inside = [], 0, False
     for cell in nb.cells:
-        text = cell.source if cell.cell_type == "markdown" else ""
-        if inside:  # within a gated solution: drop everything up to and including {solution-end}
-            removed += 1
-            inside = not SOLUTION_END.search(text)
-            continue
-        if SOLUTION_START.search(text):
-            removed += 1
-            inside = not SOLUTION_END.search(text)
-            continue
-        if SOLUTION.search(text):
-            removed += 1
-            continue
-        if SOLUTION_END.search(text):
-            raise ValueError("found {solution-end} without a {solution-start} before it")
         cell = nbformat.from_dict(cell)
+        if cell.cell_type == "markdown":
+            text, inside_after = _strip_markdown(cell.source, inside)
+            if text != cell.source:
+                changed += 1
+            inside = inside_after
+            if not text.strip():
+                continue
+            cell.source = text.strip("\n")
+        elif inside:
+            changed += 1
+            continue
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
         kept.append(cell)
@@ -50,7 +76,7 @@ def strip_solutions(nb: nbformat.NotebookNode) -> tuple[nbformat.NotebookNode, i
         raise ValueError("a {solution-start} has no matching {solution-end}")
     out = nbformat.from_dict(nb)
     out.cells = kept
-    return out, removed
+    return out, changed
 
 
 def export(paths: list[Path], out_dir: Path) -> list[Path]:
@@ -63,7 +89,7 @@ def export(paths: list[Path], out_dir: Path) -> list[Path]:
         exercises = sum(len(EXERCISE.findall(c.source)) for c in student.cells if c.cell_type == "markdown")
         target = out_dir / f"{path.stem}_student.ipynb"
         nbformat.write(student, target)
-        print(f"{target}: {exercises} exercises kept, {removed} solution cells removed")
+        print(f"{target}: {exercises} exercises kept, {removed} cells with solutions removed or shortened")
         written.append(target)
     return written
 

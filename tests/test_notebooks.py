@@ -86,3 +86,20 @@ def test_no_hand_typed_results_in_prose(path):
             if not ALLOWED.match(match.group(0)) and not REFERENCE.search(prose[: match.start()]):
                 found.append(match.group(0))
     assert not found, f"numbers typed into the prose (glue them from a cell): {found}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_each_exercise_is_followed_by_its_check_cell_and_then_its_solution(path):
+    cells = nbformat.read(path, as_version=4).cells
+    for i, cell in enumerate(cells):
+        match = re.search(r"\{exercise\}`*\s*\n:label: (\S+)", cell.source) if cell.cell_type == "markdown" else None
+        if match is None:
+            continue
+        label = match.group(1)
+        check, solution = cells[i + 1], cells[i + 2]
+        assert check.cell_type == "code" and "answer = None" in check.source and "check_" in check.source, (
+            f"{label}: the cell after the exercise must be the student's check cell"
+        )
+        assert solution.cell_type == "markdown" and re.search(r"\{solution(-start)?\} " + re.escape(label), solution.source), (
+            f"{label}: the check cell must be followed by the exercise's solution"
+        )

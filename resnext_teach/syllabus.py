@@ -1,0 +1,95 @@
+"""The book's chapter map, read from the chapter notebooks themselves (so the instructor guide cannot drift).
+
+Each chapter opens with ``(label)=`` and ``# Chapter N: Title``, then "What you will learn" (a bullet list),
+"Prerequisites" and "Time needed" paragraphs, and declares its exercises with ``{exercise}`` directives.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_TITLE = re.compile(r"^\((?P<label>[\w-]+)\)=\s*\n# Chapter (?P<number>\d+): (?P<title>.+)$", re.MULTILINE)
+_FIELD = r"\*\*{name}(?:\*\*[.:]|[.:]\*\*)\s*(?P<text>.+?)(?=\n\s*\n|\n\(|\n#|\Z)"
+_OBJECTIVES = re.compile(r"\*\*What you will learn\*\*\s*\n\s*\n(?P<items>(?:[-*] .+(?:\n(?![-*] |\s*\n).+)*\n?)+)")
+_EXERCISE = re.compile(r"\{exercise\}`*\s*\n:label: (?P<label>\S+)")
+_GLUE = re.compile(r"\{glue:(?P<kind>\w+)\}`(?P<key>[^`]+)`")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """What the instructor guide says about one chapter."""
+
+    path: Path
+    label: str
+    number: int
+    title: str
+    objectives: tuple[str, ...]
+    prerequisites: str
+    time_needed: str
+    exercises: tuple[str, ...]  # exercise labels, in order
+
+
+def _markdown(path: Path) -> str:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    return "\n\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def read_chapter(path: str | Path) -> Chapter:
+    """Parse one chapter notebook; raise ``ValueError`` naming what is missing."""
+    path = Path(path)
+    text = _markdown(path)
+    head = _TITLE.search(text)
+    if head is None:
+        raise ValueError(f"{path.name}: no '(label)=' + '# Chapter N: Title' heading")
+    fields = {}
+    for name in ("Prerequisites", "Time needed"):
+        match = re.search(_FIELD.format(name=name), text, re.DOTALL)
+        if match is None:
+            raise ValueError(f"{path.name}: no '**{name}**' paragraph")
+        fields[name] = " ".join(match.group("text").split())
+    objectives = _OBJECTIVES.search(text)
+    if objectives is None:
+        raise ValueError(f"{path.name}: no '**What you will learn**' bullet list")
+    items = re.split(r"\n(?=[-*] )", objectives.group("items").strip())
+    return Chapter(
+        path=path,
+        label=head.group("label"),
+        number=int(head.group("number")),
+        title=head.group("title").strip(),
+        objectives=tuple(" ".join(item[2:].split()) for item in items),
+        prerequisites=fields["Prerequisites"],
+        time_needed=fields["Time needed"],
+        exercises=tuple(m.group("label") for m in _EXERCISE.finditer(text)),
+    )
+
+
+def read_syllabus(chapters_dir: str | Path) -> list[Chapter]:
+    """Every chapter in ``chapters_dir``, in chapter order."""
+    chapters = [read_chapter(p) for p in sorted(Path(chapters_dir).glob("*.ipynb"))]
+    return sorted(chapters, key=lambda c: c.number)
+
+
+def _glue_from(text: str, docpath: str) -> str:
+    """Point a chapter's glue roles at that chapter (``{glue:text}`doc.ipynb::key```), for use on another page."""
+    return _GLUE.sub(lambda m: f"{{glue:{m.group('kind')}}}`{docpath}::{m.group('key')}`", text)
+
+
+def chapter_map_markdown(chapters: list[Chapter], relative_to: str | Path) -> str:
+    """The chapter map as MyST Markdown: per chapter a link, the time needed, prerequisites, objectives and
+    links to its exercises. ``relative_to`` is the folder of the page that shows it."""
+    base = Path(relative_to)
+    parts = []
+    for ch in chapters:
+        doc = Path(ch.path).resolve().relative_to(base.resolve()).as_posix()
+        objectives = "\n".join(f"- {_glue_from(o, doc)}" for o in ch.objectives)
+        exercises = ", ".join(f"{{ref}}`{label}`" for label in ch.exercises)
+        parts.append(
+            f"**{{ref}}`Chapter {ch.number}: {ch.title} <{ch.label}>`** ({ch.time_needed.rstrip('.')})\n\n"
+            f"*Prerequisites:* {_glue_from(ch.prerequisites, doc)}\n\n"
+            f"*Learning objectives:*\n\n{objectives}\n\n"
+            f"*Exercises ({len(ch.exercises)}):* {exercises}\n"
+        )
+    return "\n".join(parts)

@@ -1,0 +1,81 @@
+"""The instructor guide's chapter map, the student export, and coverage of every exercise check function."""
+
+import importlib
+import inspect
+import pkgutil
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+import resnext_teach.exercises as exercises_pkg
+from resnext_teach.syllabus import chapter_map_markdown, read_chapter, read_syllabus
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+
+
+def test_syllabus_reads_every_chapter_in_order():
+    syllabus = read_syllabus(ROOT / "chapters")
+    assert [c.number for c in syllabus] == list(range(1, len(CHAPTERS) + 1))
+    for chapter in syllabus:
+        assert chapter.objectives and chapter.prerequisites and chapter.time_needed
+        assert len(chapter.exercises) >= 3
+        text = nbformat.read(chapter.path, as_version=4)
+        assert all(f":label: {label}" in "".join(c.source for c in text.cells) for label in chapter.exercises)
+
+
+def test_chapter_map_links_every_chapter_and_exercise():
+    syllabus = read_syllabus(ROOT / "chapters")
+    text = chapter_map_markdown(syllabus, ROOT)
+    for chapter in syllabus:
+        assert f"<{chapter.label}>`" in text
+        for label in chapter.exercises:
+            assert f"{{ref}}`{label}`" in text
+    for role in re.findall(r"\{glue:\w+\}`([^`]+)`", text):
+        assert role.startswith("chapters/") and "::" in role, role
+
+
+def test_read_chapter_names_what_is_missing(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("(ch-x)=\n# Chapter 9: X\n\n**Time needed**: 5 minutes.")]
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(ValueError, match=r"no '\*\*Prerequisites\*\*' paragraph"):
+        read_chapter(path)
+
+
+def test_student_export_removes_solutions_and_keeps_checks(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from export_student import export
+
+    for path in CHAPTERS:
+        original = nbformat.read(path, as_version=4)
+        (student_path,) = export([path], tmp_path)
+        student = nbformat.read(student_path, as_version=4)
+        text = "\n".join(c.source for c in student.cells)
+        assert "{solution" not in text
+        labels = re.findall(r"\{exercise\}`*\s*\n:label: (\S+)", text)
+        assert len(labels) == len(read_chapter(path).exercises)
+        # every check called in the chapter's exercise cells is still called (with the student's answer)
+        checks = set(re.findall(r"(check_\w+)\(answer\b", "\n".join(c.source for c in original.cells)))
+        assert checks and all(f"{name}(answer" in text for name in checks)
+        # the set-up cell survives, and no code cell carries outputs
+        assert "find_spec" in next(c for c in student.cells if c.cell_type == "code").source
+        assert all(not c.get("outputs") for c in student.cells if c.cell_type == "code")
+        assert len(student.cells) < len(original.cells)
+
+
+def test_every_check_function_is_tested():
+    tests_text = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
+    checks = []
+    for info in pkgutil.iter_modules(exercises_pkg.__path__):
+        module = importlib.import_module(f"resnext_teach.exercises.{info.name}")
+        checks += [name for name, obj in vars(module).items()
+                   if name.startswith("check_") and inspect.isfunction(obj) and obj.__module__ == module.__name__]
+    assert checks
+    untested = [name for name in checks if not re.search(rf"\b{name}\(", tests_text)]
+    assert not untested, f"check functions no test calls: {untested}"
