@@ -17,3 +17,65 @@ settings.load_profile("ci")
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ExecutedChapter:
+    """A chapter notebook with its outputs, and the values it glued (name -> text/plain)."""
+
+    def __init__(self, nb, glued: dict[str, str]) -> None:
+        self.nb = nb
+        self.glued = glued
+
+    @property
+    def errors(self) -> list[tuple[str, str]]:
+        return [(o["ename"], o["evalue"]) for c in self.nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+    @property
+    def stderr(self) -> list[str]:
+        return [o["text"] for c in self.nb.cells for o in c.get("outputs", [])
+                if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+
+
+def _execute(path: Path) -> ExecutedChapter:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    glued = {}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is not None:
+                glued[name] = next(v for k, v in out["data"].items() if k.endswith("text/plain"))
+    return ExecutedChapter(nb, glued)
+
+
+@pytest.fixture(scope="session")
+def executed_chapter():
+    """``executed_chapter("02_grouped_convolution")``: the chapter as the book build executed it (read from
+    ``_build/jupyter_execute`` when that is newer than the notebook, so the suite does not run chapters twice),
+    else executed here."""
+    import json
+
+    import nbformat
+
+    cache: dict[str, ExecutedChapter] = {}
+
+    def get(stem: str) -> ExecutedChapter:
+        if stem not in cache:
+            source = ROOT / "chapters" / f"{stem}.ipynb"
+            built = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{stem}.ipynb"
+            glue = built.with_suffix(".glue.json")
+            if built.exists() and glue.exists() and built.stat().st_mtime >= source.stat().st_mtime:
+                data = json.loads(glue.read_text())
+                glued = {name: out["data"]["text/plain"] for name, out in data.items() if "text/plain" in out["data"]}
+                cache[stem] = ExecutedChapter(nbformat.read(built, as_version=4), glued)
+            else:
+                cache[stem] = _execute(source)
+        return cache[stem]
+
+    return get

@@ -382,22 +382,12 @@ def test_notebook_structure_and_exercise_blocks_match_the_checks():
         assert f"{{cite:p}}`{key}`" in markdown
 
 
-def test_notebook_runs_and_glues_every_name_it_uses():
-    """Execute the chapter as the build does: every glued name used in the prose exists, the deliberate errors are
-    the two the text explains, nothing goes to stderr, and the headline numbers are the reference ones."""
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    glued, errors = {}, []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name is not None:
-                glued[name] = next(v for k, v in out["data"].items() if k.endswith("text/plain"))
-            if out.get("output_type") == "error":
-                errors.append((out["ename"], out["evalue"]))
-            assert not (out.get("output_type") == "stream" and out.get("name") == "stderr"), out["text"]
+def test_notebook_runs_and_glues_every_name_it_uses(executed_chapter):
+    """The chapter as the build executed it: every glued name used in the prose exists, the deliberate errors are
+    the ones the text explains, nothing went to stderr, and the headline numbers are the reference ones."""
+    run = executed_chapter("04_resnext_block")
+    nb, glued, errors = nbformat.read(NOTEBOOK, as_version=4), run.glued, run.errors
+    assert not run.stderr, run.stderr
     used = set(re.findall(r"\{glue:text\}`([^`:]+)", "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")))
     assert used and used <= set(glued), used - set(glued)
     assert errors == [("ValueError", "in_channels must be divisible by groups"),
