@@ -114,25 +114,6 @@ def test_default_pane_is_the_running_example():
     assert with_bias["params"] == f"{sum(p.numel() for p in nn.Conv2d(64, 128, 3).parameters()):,}" == "73,856"
 
 
-def test_widget_has_one_linked_pane_per_position():
-    if not hasattr(ipywidgets, "Stack"):
-        pytest.skip("ipywidgets 7 has no Stack")
-    box = CONVOLUTION_EXPLORER.widget()
-    stack = box.children[-1]
-    leaves = []
-
-    def walk(w):
-        if isinstance(w, ipywidgets.Stack):
-            for child in w.children:
-                walk(child)
-        else:
-            leaves.append(w)
-
-    walk(stack)
-    assert len(leaves) == len(POSITIONS)
-    assert len(box.rxt_links) == 1 + 4 + 4 * 4 + 4 * 4 * 3  # one jslink per stack
-
-
 def test_convolution_numbers_rejects_bad_arguments():
     with pytest.raises(ValueError, match="in_channels=0 must be a positive integer"):
         convolution_numbers(0, 8, 3, False)

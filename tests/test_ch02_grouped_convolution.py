@@ -150,16 +150,6 @@ def test_panes_show_exactly_the_formatted_values():
     assert ex.format("saved", grouped_layer_numbers(32)["saved"]) == "96.9"
 
 
-def test_widget_holds_one_pane_per_position():
-    import ipywidgets
-
-    if not hasattr(ipywidgets, "Stack"):
-        pytest.skip("ipywidgets 7 has no Stack; the callback fallback is tested with the explorer core")
-    stack = GROUPED_EXPLORER.widget().children[-1]
-    assert isinstance(stack, ipywidgets.Stack) and stack.selected_index == GROUPS.index(32)
-    assert [w.value for w in stack.children] == [GROUPED_EXPLORER.pane(groups=g) for g in GROUPS]
-
-
 # --- the exercises -----------------------------------------------------------------------------------------
 
 def free_of(expected: int, message: str) -> bool:

@@ -124,16 +124,6 @@ def test_panes_show_exactly_the_formatted_values():
     assert ex.format("budget_share", cardinality_values(32)["budget_share"]) == "100.7%"
 
 
-def test_widget_holds_one_pane_per_position():
-    import ipywidgets
-
-    if not hasattr(ipywidgets, "Stack"):
-        pytest.skip("ipywidgets 7 has no Stack; the callback fallback is tested with the explorer core")
-    stack = CARDINALITY_EXPLORER.widget().children[-1]
-    assert isinstance(stack, ipywidgets.Stack) and stack.selected_index == CARDINALITIES.index(32)
-    assert [w.value for w in stack.children] == [CARDINALITY_EXPLORER.pane(cardinality=c) for c in CARDINALITIES]
-
-
 def test_explorer_errors_name_the_rule():
     with pytest.raises(ValueError, match="cardinality=3 must divide the naive design's width=64"):
         naive_bottleneck_width(3)

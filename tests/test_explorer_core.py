@@ -69,3 +69,29 @@ def test_check_integer_feedback_never_shows_the_answer():
     assert "not str" in check_integer("2304", 2304).message
     assert check_integer(73728, 2304, hints={"Did you divide by the groups?": 73728}).message == "Did you divide by the groups?"
     assert isinstance(check_integer(1, 2), Feedback) and "Not yet" in check_integer(1, 2)._repr_html_()
+
+
+def test_every_explorer_widget_holds_every_pane_in_order_with_one_link_per_stack():
+    """For each registered explorer: the nested stacks' leaves are exactly the panes of positions(), in order,
+    each stack starts at its control's default, and each stack is linked to its control."""
+    if not hasattr(ipywidgets, "Stack"):
+        pytest.skip("ipywidgets 7 has no Stack (covered by the Colab-like test)")
+    for name, ex in all_explorers().items():
+        box = ex.widget()
+        controls, root = box.children[1:-1], box.children[-1]
+        leaves, stacks = [], []
+
+        def walk(w, level):
+            if isinstance(w, ipywidgets.Stack):
+                stacks.append(w)
+                assert w.selected_index == ex.controls[level].default_index, name
+                for child in w.children:
+                    walk(child, level + 1)
+            else:
+                leaves.append(w.value)
+
+        walk(root, 0)
+        assert leaves == [ex.pane(**p) for p in ex.positions()], name
+        linked = {(id(link.source[0]), id(link.target[0])) for link in box.rxt_links}
+        assert len(box.rxt_links) == len(stacks)
+        assert all(any((id(c), id(s)) in linked for c in controls) for s in stacks), name
