@@ -6,7 +6,6 @@ import re
 from html import unescape
 from pathlib import Path
 
-import ipywidgets
 import pytest
 import torch
 from torch import nn

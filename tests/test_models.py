@@ -2,7 +2,6 @@
 
 import pytest
 import torch
-from torch import nn
 
 from resnext_teach import MODEL_CONFIGS, ModelConfig, ResNeXt, build_model, count_parameters, measure_macs
 
