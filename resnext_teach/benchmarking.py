@@ -43,7 +43,8 @@ def quiet_allocator() -> bool:
 
 @dataclass(frozen=True)
 class Timing:
-    """A timing summary in seconds: median over repeats, interquartile range, and how many repeats."""
+    """A timing summary in seconds: the median over repeats, a spread (the interquartile range of the repeats,
+    or for ``compare_forward`` the range of its round medians), and how many repeats were timed."""
 
     label: str
     median: float
@@ -51,7 +52,7 @@ class Timing:
     repeats: int
 
     def __str__(self) -> str:
-        return f"{self.label}: {self.median * 1e3:.2f} ms (IQR {self.iqr * 1e3:.2f} ms, {self.repeats} repeats)"
+        return f"{self.label}: {self.median * 1e3:.2f} ms (spread {self.iqr * 1e3:.2f} ms, {self.repeats} repeats)"
 
 
 def time_callable(fn: Callable[[], object], label: str, min_run_time: float = 1.0, warmup: int = 3) -> Timing:
@@ -65,27 +66,32 @@ def time_callable(fn: Callable[[], object], label: str, min_run_time: float = 1.
 
 
 def time_forward(
-    module: torch.nn.Module, inputs: torch.Tensor, label: str, min_run_time: float = 1.0
+    module: torch.nn.Module, inputs: torch.Tensor, label: str, min_run_time: float = 1.0, warmup: int = 3
 ) -> Timing:
-    """Median forward latency of ``module`` in eval mode under ``torch.no_grad()``."""
+    """Median forward latency of ``module`` in eval mode under ``torch.no_grad()``, after ``warmup`` calls."""
     module.eval()
 
     def run() -> None:
         with torch.no_grad():
             module(inputs)
 
-    return time_callable(run, label, min_run_time)
+    return time_callable(run, label, min_run_time, warmup)
 
 
 def compare_forward(
-    modules: dict[str, torch.nn.Module], inputs: torch.Tensor, rounds: int = 3, min_run_time: float = 0.5
+    modules: dict[str, torch.nn.Module],
+    inputs: torch.Tensor,
+    rounds: int = 3,
+    min_run_time: float = 0.5,
+    warmup: int = 3,
 ) -> dict[str, Timing]:
     """Time several modules on the same input in interleaved rounds (so drift hits all alike); the result per
-    module is the median of its round medians, with the spread of those medians as ``iqr``."""
+    module is the median of its round medians, with the range of those medians as ``iqr``. Each module gets
+    ``warmup`` untimed calls in the first round only (later rounds find it warm)."""
     per_round: dict[str, list[Timing]] = {name: [] for name in modules}
-    for _ in range(rounds):
+    for r in range(rounds):
         for name, module in modules.items():
-            per_round[name].append(time_forward(module, inputs, name, min_run_time))
+            per_round[name].append(time_forward(module, inputs, name, min_run_time, warmup if r == 0 else 0))
     result = {}
     for name, timings in per_round.items():
         medians = sorted(t.median for t in timings)
