@@ -134,16 +134,11 @@ def test_connectivity_picture_matches_the_real_weight_layout(g):
     assert int(reach.sum()) == 64 * 128 // g
 
 
-def test_panes_show_exactly_the_formatted_values():
+def test_panes_have_their_pictures_and_formats():
     ex = GROUPED_EXPLORER
     assert len(list(ex.positions())) == len(GROUPS)
-    for settings in ex.positions():
-        values = ex.compute(**settings)
+    for settings in ex.positions():  # the spans themselves are checked for every explorer in test_explorer_core
         pane = ex.pane(**settings)
-        shown = dict(re.findall(r'<span data-rxt-key="([^"]+)">([^<]*)</span>', pane))
-        assert set(shown) == set(values)
-        for key, value in values.items():
-            assert shown[key] == ex.format(key, value)
         assert pane.count("<svg") == 1 and "base64" not in pane and len(pane) < 8000
     assert ex.format("params", grouped_layer_numbers(32)["params"]) == "2,304"
     assert ex.format("reduction", grouped_layer_numbers(32)["reduction"]) == "32"

@@ -109,17 +109,12 @@ def test_positions_on_table_2_are_the_papers():
     assert set(table) <= set(CARDINALITIES)
 
 
-def test_panes_show_exactly_the_formatted_values():
+def test_panes_have_their_pictures_and_formats():
     ex = CARDINALITY_EXPLORER
     assert all_explorers()[ex.name] is ex
     assert len(list(ex.positions())) == len(CARDINALITIES)
-    for settings in ex.positions():
-        values = ex.compute(**settings)
+    for settings in ex.positions():  # the spans themselves are checked for every explorer in test_explorer_core
         pane = ex.pane(**settings)
-        shown = dict(re.findall(r'<span data-rxt-key="([^"]+)">([^<]*)</span>', pane))
-        assert set(shown) == set(values)
-        for key, value in values.items():
-            assert shown[key] == ex.format(key, value)
         assert pane.count("<svg") == 2 and "base64" not in pane and len(pane) < 8000
     assert ex.format("budget_share", cardinality_values(32)["budget_share"]) == "100.7%"
 

@@ -95,3 +95,15 @@ def test_every_explorer_widget_holds_every_pane_in_order_with_one_link_per_stack
         linked = {(id(link.source[0]), id(link.target[0])) for link in box.rxt_links}
         assert len(box.rxt_links) == len(stacks)
         assert all(any((id(c), id(s)) in linked for c in controls) for s in stacks), name
+
+
+def test_every_explorer_pane_shows_exactly_its_formatted_values():
+    """What a reader sees at each position is the explorer's numbers, formatted by its own rules, with no images
+    embedded as base64 and every picture an accessible SVG."""
+    for name, ex in all_explorers().items():
+        for settings in ex.positions():
+            values = ex.compute(**settings)
+            pane = ex.pane(**settings)
+            shown = dict(re.findall(r'<span data-rxt-key="([^"]+)">([^<]*)</span>', pane))
+            assert shown == {k: ex.format(k, v) for k, v in values.items()}, (name, settings)
+            assert "base64" not in pane and pane.count("<svg") == pane.count('role="img"'), (name, settings)
