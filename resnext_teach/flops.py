@@ -14,7 +14,8 @@ Conventions (state them whenever a FLOP count is printed):
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from math import prod
 
 import torch
@@ -56,6 +57,19 @@ def grouped_conv_backward_flop(
 
 CORRECTED_MAPPING: dict[object, Callable[..., int]] = {aten.convolution_backward: grouped_conv_backward_flop}
 """``custom_mapping`` for ``FlopCounterMode`` that fixes the grouped-convolution backward count."""
+
+
+@contextmanager
+def inspection(module: nn.Module, hooks: Sequence[torch.utils.hooks.RemovableHandle] = ()) -> Iterator[nn.Module]:
+    """Run ``module`` for inspection: in eval mode (BN statistics untouched), then restore its mode and remove
+    the given hook handles, even if the forward pass fails."""
+    was_training = module.training
+    try:
+        yield module.eval()
+    finally:
+        module.train(was_training)
+        for handle in hooks:
+            handle.remove()
 
 
 def measure_flops(

@@ -24,6 +24,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from .flops import inspection
+
 
 @dataclass(frozen=True)
 class LayerRow:
@@ -155,15 +157,8 @@ def layer_table(module: nn.Module, input_size: Sequence[int] | Tensor) -> LayerT
     leaves = [m for m in module.modules() if not list(m.children())]
     handles = [m.register_forward_pre_hook(start) for m in leaves]
     handles += [m.register_forward_hook(stop) for m in leaves]
-    was_training = module.training
-    try:
-        module.eval()
-        with counter, torch.no_grad():
-            module(x)
-    finally:
-        module.train(was_training)
-        for h in handles:
-            h.remove()
+    with inspection(module, handles), counter, torch.no_grad():
+        module(x)
 
     root = type(module).__name__
     rows = []

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from .counting import count_parameters
-from .flops import flops_by_module
+from .flops import flops_by_module, inspection
 from .models import ModelConfig, ResNeXt
 from .validation import check_positive_int
 
@@ -123,14 +123,8 @@ def stage_table(model: ResNeXt, image_size: int = 224) -> list[StageRow]:
 
     watched = ("bn1", *(f"layer{i + 1}" for i in range(len(model.config.layers))))
     hooks = [getattr(model, name).register_forward_hook(recorder(name)) for name in watched]
-    was_training = model.training
-    try:
-        model.eval()
+    with inspection(model, hooks):
         counts = flops_by_module(model, x)  # keys "ResNeXt.layer1", ...; FLOPs = 2 x multiply-adds
-    finally:
-        model.train(was_training)
-        for hook in hooks:
-            hook.remove()
 
     prefix = type(model).__name__
     rows = []

@@ -277,7 +277,6 @@ def test_notebook_structure():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert nb.cells[0].source.startswith("(ch-grouped)=\n# Chapter 2: Grouped convolution")
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert all(c.outputs == [] and c.execution_count is None for c in code)
     raising = [c.source for c in code if "raises-exception" in c.metadata.get("tags", [])]
     assert raising == ["conv2d_params(64, 128, 3, groups=3)", "nn.Conv2d(64, 128, 3, groups=3)"]
     text = "\n".join(c.source for c in code)
@@ -294,14 +293,11 @@ def test_notebook_structure():
     assert len(re.findall(r"\{exercise\}", markdown)) >= 3
 
 
-def test_notebook_runs_and_glues_every_name_it_uses(executed_chapter):
-    """The chapter as the build executed it: every glued name used in the prose exists, the deliberate errors are
-    the ones the text explains, nothing went to stderr, and the headline numbers are the reference ones."""
+def test_executed_chapter_raises_the_explained_errors_and_glues_reference_numbers(executed_chapter):
+    """The chapter as the build executed it (glue names and stderr are checked for every chapter in
+    test_notebooks): the deliberate errors are the ones the text explains; the headline numbers are the references."""
     run = executed_chapter("02_grouped_convolution")
-    nb, glued, errors = nbformat.read(NOTEBOOK, as_version=4), run.glued, run.errors
-    assert not run.stderr, run.stderr
-    used = set(re.findall(r"\{glue:text\}`([^`:]+)", "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")))
-    assert used and used <= set(glued), used - set(glued)
+    glued, errors = run.glued, run.errors
     assert errors == [("ValueError", "groups=3 must divide in_channels=64"),
                       ("ValueError", "in_channels must be divisible by groups")]
     assert (glued["params_g1"], glued["params_g32"], glued["weights_per_group"]) == ("73728", "2304", "72")

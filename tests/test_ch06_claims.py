@@ -550,7 +550,6 @@ def test_chapter_notebook_structure():
     code = [c for c in nb.cells if c.cell_type == "code"]
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert nb.cells[0].source.splitlines()[0] == "(ch-claims)="
-    assert all(not c.outputs and c.execution_count is None for c in code)
     assert code[0].metadata.get("tags") == ["remove-cell"] and "setup(seed=0)" in code[0].source
     assert any('DATASET = "digits"' in c.source for c in code)
     labels = [line.split()[-1] for line in markdown.splitlines() if line.startswith(":label: ch6-ex-")]

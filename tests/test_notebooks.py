@@ -103,3 +103,11 @@ def test_each_exercise_is_followed_by_its_check_cell_and_then_its_solution(path)
         assert solution.cell_type == "markdown" and re.search(r"\{solution(-start)?\} " + re.escape(label), solution.source), (
             f"{label}: the check cell must be followed by the exercise's solution"
         )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_executed_chapter_glued_every_name_its_prose_uses_and_wrote_no_stderr(path, executed_chapter):
+    run = executed_chapter(path.stem)
+    assert not run.stderr, run.stderr
+    used = set(re.findall(r"\{glue:text\}`([^`:]+)", markdown(nbformat.read(path, as_version=4))))
+    assert used and used <= set(run.glued), f"used in the prose but never glued: {used - set(run.glued)}"
