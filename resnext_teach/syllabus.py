@@ -77,19 +77,35 @@ def _glue_from(text: str, docpath: str) -> str:
     return _GLUE.sub(lambda m: f"{{glue:{m.group('kind')}}}`{docpath}::{m.group('key')}`", text)
 
 
-def chapter_map_markdown(chapters: list[Chapter], relative_to: str | Path) -> str:
+def colab_url(repository_url: str, branch: str, path: str) -> str:
+    """The Colab address of ``path`` on ``branch`` of a GitHub repository (where the publish workflow puts the
+    notebook editions)."""
+    owner_repo = repository_url.rstrip("/").removeprefix("https://github.com/")
+    return f"https://colab.research.google.com/github/{owner_repo}/blob/{branch}/{path}"
+
+
+def chapter_map_markdown(chapters: list[Chapter], relative_to: str | Path,
+                         repository: dict | None = None) -> str:
     """The chapter map as MyST Markdown: per chapter a link, the time needed, prerequisites, objectives and
-    links to its exercises. ``relative_to`` is the folder of the page that shows it."""
+    links to its exercises. ``relative_to`` is the folder of the page that shows it; with ``repository`` (the
+    ``repository`` section of ``_config.yml``), also links that open the chapter's Colab and student editions."""
     base = Path(relative_to)
     parts = []
     for ch in chapters:
         doc = Path(ch.path).resolve().relative_to(base.resolve()).as_posix()
         objectives = "\n".join(f"- {_glue_from(o, doc)}" for o in ch.objectives)
         exercises = ", ".join(f"{{ref}}`{label}`" for label in ch.exercises)
+        notebooks = ""
+        if repository is not None:
+            url, branch = repository["url"], repository["branch"]
+            notebooks = (f"*Open in Colab:* [with solutions]({colab_url(url, branch, doc)}) · "
+                         f"[student edition, no solutions]"
+                         f"({colab_url(url, branch, f'student/{Path(doc).stem}_student.ipynb')})\n\n")
         parts.append(
             f"**{{ref}}`Chapter {ch.number}: {ch.title} <{ch.label}>`** ({ch.time_needed.rstrip('.')})\n\n"
             f"*Prerequisites:* {_glue_from(ch.prerequisites, doc)}\n\n"
             f"*Learning objectives:*\n\n{objectives}\n\n"
+            f"{notebooks}"
             f"*Exercises ({len(ch.exercises)}):* {exercises}\n"
         )
     return "\n".join(parts)

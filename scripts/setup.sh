@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
-# Make (or refresh) the project's virtual environment .venv with everything the book and the tests need.
-# Idempotent: re-installs only when requirements.txt or pyproject.toml changed since the last set-up.
+# Make (or refresh, or repair) the project's virtual environment .venv with everything the book and the tests need.
+# Idempotent: re-installs only when requirements.txt or pyproject.toml changed since the last finished set-up; a
+# .venv that a set-up left half-made (no working pip, or no record of a finished install) is made again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
+hash_of() { "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[1:])).hexdigest())' "$@"; }
+
+if [ -d .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  echo "[setup] .venv is incomplete (no working python or pip): making it again"
+  rm -rf .venv
+fi
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.resnext-teach-setup
-want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(hash_of requirements.txt pyproject.toml)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "[setup] installing requirements into .venv (first time: a few minutes; PyTorch is large)"
+  rm -f "$stamp"   # written only once everything below has finished
   # (grep drops pip's notes about this machine's local package mirrors; errors still show)
   { .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -r requirements.txt

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Run every test (set-up included): build the book (a broken build fails), then the test suite, whose browser tests
-# (tests/browser) open the built book in Chromium with the network blocked.
+# Run every test (set-up included): build the book when it is not current (a broken build fails), then pytest.
+# Extra arguments go to pytest: `bash scripts/test.sh -k flops` (the build is skipped when nothing changed).
+# The browser tests (tests/browser) open the built book in Chromium with the network blocked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${RXT_CHROMIUM:-}" ] && [ ! -x /usr/bin/chromium ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "[test] installing Chromium for the browser tests (apt-get)"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
-  else
-    echo "[test] Chromium is missing, so the browser tests will fail: install Debian's chromium package" >&2
-  fi
+chromium=${RXT_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "[test] installing Chromium for the browser tests (apt-get)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if [ ! -x "$chromium" ]; then
+  echo "[test] the browser tests need Chromium at $chromium: install it (Debian: apt-get install chromium) or set RXT_CHROMIUM to its path" >&2
+  exit 1
 fi
 bash scripts/build_book.sh
-.venv/bin/python -m pytest "$@"
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+if [ "$status" = 5 ]; then
+  echo "[test] pytest selected no test: check the arguments ($*)" >&2
+fi
+exit "$status"

@@ -9,6 +9,7 @@ import torch
 from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers such as colab_env
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # book_state: is the build current?
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.load_profile("ci")
@@ -34,6 +35,11 @@ class ExecutedChapter:
         return [(o["ename"], o["evalue"]) for c in self.nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
     @property
+    def stdout(self) -> str:
+        return "".join(o["text"] for c in self.nb.cells for o in c.get("outputs", [])
+                       if o.get("output_type") == "stream" and o.get("name") == "stdout")
+
+    @property
     def stderr(self) -> list[str]:
         return [o["text"] for c in self.nb.cells for o in c.get("outputs", [])
                 if o.get("output_type") == "stream" and o.get("name") == "stderr"]
@@ -57,20 +63,24 @@ def _execute(path: Path) -> ExecutedChapter:
 @pytest.fixture(scope="session")
 def executed_chapter():
     """``executed_chapter("02_grouped_convolution")``: the chapter as the book build executed it (read from
-    ``_build/jupyter_execute`` when that is newer than the notebook, so the suite does not run chapters twice),
-    else executed here."""
+    ``_build/jupyter_execute`` when the build is current by scripts/book_state.py's rule, so the suite does not
+    run chapters twice), else executed here."""
     import json
 
+    import book_state
     import nbformat
 
     cache: dict[str, ExecutedChapter] = {}
+    current = book_state.is_current()
+    if not current:
+        print("[tests] the build is not current: chapters are executed by the tests", book_state.stale_reasons())
 
     def get(stem: str) -> ExecutedChapter:
         if stem not in cache:
             source = ROOT / "chapters" / f"{stem}.ipynb"
             built = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{stem}.ipynb"
             glue = built.with_suffix(".glue.json")
-            if built.exists() and glue.exists() and built.stat().st_mtime >= source.stat().st_mtime:
+            if current and built.exists() and glue.exists():
                 data = json.loads(glue.read_text())
                 glued = {name: out["data"]["text/plain"] for name, out in data.items() if "text/plain" in out["data"]}
                 cache[stem] = ExecutedChapter(nbformat.read(built, as_version=4), glued)

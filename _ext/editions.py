@@ -1,0 +1,310 @@
+"""Notebook editions: the book's pages as plain notebooks that Colab, Jupyter and a student's download render.
+
+Colab and classic Jupyter render CommonMark, HTML and ``$`` math, and ignore cell tags; MyST roles and directives
+show there as raw text. An edition is a page's source notebook with every piece of MyST markup replaced by what
+the HTML page shows in its place:
+
+* ``{glue:text}`name:fmt``` -> the value the build glued, formatted as myst-nb formats it on the page;
+* ``{cite:p}`key``` -> "(Xie et al., 2017)", linked to the book's references page;
+* ``{ref}`label``` -> a link to that section (or "Exercise 2.3") of the HTML book;
+* ``(label)=`` lines -> nothing; ```` ```{exercise} ```` -> "**Exercise 2.3**" and the question;
+  ```` ```{admonition} Title ```` -> a block quote headed by the title;
+* solutions (``{solution-start}`` ... ``{solution-end}``, or ``{solution}``) -> moved to a "Solutions" section at
+  the end of the Colab edition, left out of the student edition (which is the Colab edition cut before it);
+* the set-up cell -> one that installs ``resnext-teach[book]`` pinned to the commit the book was built from;
+* a cell tagged ``remove-input`` whose output is Markdown -> that Markdown (what the page shows).
+
+Anything else in MyST syntax raises :class:`EditionError`, so new markup cannot reach a notebook unnoticed.
+Outputs are stripped: the reader runs the cells.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import nbformat
+
+SOLUTIONS_HEADING = "## Solutions"
+ROLE = re.compile(r"\{(?P<name>[a-z][\w:-]*)\}`(?P<body>[^`]*)`")
+LABEL_LINE = re.compile(r"^\([^)\s]+\)=[ \t]*(\n|$)", re.M)
+DIRECTIVE = re.compile(
+    r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*(?P<arg>[^\n]*)\n(?P<body>.*?)^(?P=fence)[ \t]*(\n|$)",
+    re.M | re.S,
+)
+OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
+LOCAL_LINK = re.compile(r"\]\((?!https?:|mailto:|#)(?P<path>[^)#\s]+?)\.(?:ipynb|md)(?P<anchor>#[^)\s]*)?\)")
+# What a plain notebook client shows raw (the same marks as shared/tools/plain-notebook-view.py, and more).
+MYST_ONLY = re.compile(
+    r"\{[a-z][\w:-]*\}`[^`]*`"          # roles
+    r"|^\(\S+\)=\s*$"                    # labels
+    r"|^(```+|:::+)\s*\{[\w:-]+\}"       # directives
+    r"|^:(label|class|name|tags?|nonumber):"  # directive options left as text
+    r"|\{\{[^}]*\}\}",                   # substitutions
+    re.M,
+)
+
+
+class EditionError(ValueError):
+    """The page uses markup that has no plain-Markdown form yet, or names something the book does not have."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a label points in the HTML book: the page (docname), the anchor, and the text a link shows."""
+
+    docname: str
+    anchor: str
+    title: str
+
+
+@dataclass
+class Book:
+    """What converting a page needs to know about the whole book."""
+
+    pages_url: str                       # the HTML book's address, ending in "/"
+    labels: Mapping[str, Target]         # section and exercise labels
+    cite: Callable[[str], str]           # bibliography key -> "Xie et al., 2017"
+    setup_source: str                    # the edition's set-up cell
+    banner: Callable[[str], str]         # docname -> the note under the title
+    exercise_numbers: Mapping[str, str] = field(default_factory=dict)  # exercise label -> "2.3"
+
+    def page_url(self, docname: str, anchor: str = "") -> str:
+        return f"{self.pages_url}{docname}.html" + (f"#{anchor}" if anchor else "")
+
+
+@dataclass
+class Edition:
+    """A page converted: the Colab edition (solutions at the end) and the student edition (none)."""
+
+    colab: nbformat.NotebookNode
+    student: nbformat.NotebookNode
+    exercises: list[str]
+
+
+def exercise_labels(nb: nbformat.NotebookNode) -> list[str]:
+    """The labels of a notebook's exercises, in order."""
+    labels = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for m in DIRECTIVE.finditer(cell.source):
+                if m.group("name") == "exercise":
+                    label = _options(m.group("body"))[0].get("label")
+                    if label is None:
+                        raise EditionError(f"an exercise without :label: ({m.group(0)[:60]!r})")
+                    labels.append(label)
+    return labels
+
+
+def _options(body: str) -> tuple[dict[str, str], str]:
+    """Split a directive's body into its leading ``:key: value`` options and its content."""
+    lines = body.split("\n")
+    options = {}
+    while lines and (m := OPTION.match(lines[0])):
+        options[m.group("key")] = m.group("value").strip()
+        lines.pop(0)
+    return options, "\n".join(lines).strip("\n")
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}".rstrip() for line in text.split("\n"))
+
+
+class _Converter:
+    """Converts one page; ``glued`` maps each glued name to its text/plain value."""
+
+    def __init__(self, book: Book, docname: str, glued: Callable[[str], Mapping[str, str]]) -> None:
+        self.book, self.docname, self.glued = book, docname, glued
+
+    # --- inline markup ---------------------------------------------------------------------------------------
+    def role(self, m: re.Match) -> str:
+        name, body = m.group("name"), m.group("body")
+        if name == "glue:text":
+            from myst_nb.core.variables import format_plain_text  # the formatter the HTML page uses
+
+            key, _, fmt = body.rpartition(":") if ":" in body.split("::")[-1] else (body, "", "")
+            path, _, key = key.rpartition("::")  # "other/page.ipynb::key" glues from another page
+            docname = posixpath.normpath(posixpath.join(posixpath.dirname(self.docname), path)).rsplit(".", 1)[0] \
+                if path else self.docname
+            values = self.glued(docname)
+            if key not in values:
+                raise EditionError(f"{self.docname}: {{glue:text}}`{body}` names a value {docname} never glued")
+            return format_plain_text(values[key], fmt)
+        if name in ("cite:p", "cite:t"):
+            refs = self.book.page_url("references")
+            keys = [k.strip() for k in body.split(",")]
+            if name == "cite:p":
+                return "(" + "; ".join(f"[{self.book.cite(k)}]({refs})" for k in keys) + ")"
+            parts = [self.book.cite(k).rsplit(", ", 1) for k in keys]
+            return "; ".join(f"[{who} ({year})]({refs})" for who, year in parts)
+        if name == "ref":
+            explicit = re.fullmatch(r"(?P<text>.*?)\s*<(?P<label>[^>]+)>", body, re.S)
+            label = explicit.group("label") if explicit else body.strip()
+            target = self.book.labels.get(label)
+            if target is None:
+                raise EditionError(f"{self.docname}: {{ref}}`{body}` points to an unknown label {label!r}")
+            text = explicit.group("text") if explicit else target.title
+            return f"[{text}]({self.book.page_url(target.docname, target.anchor)})"
+        raise EditionError(f"{self.docname}: the role {{{name}}} has no plain-Markdown form in the editions")
+
+    def inline(self, text: str) -> str:
+        text = ROLE.sub(self.role, text)
+        return LOCAL_LINK.sub(lambda m: f"]({self.book.page_url(m.group('path').lstrip('./'))}{m.group('anchor') or ''})",
+                              text)
+
+    # --- a markdown cell, cut at solution boundaries ----------------------------------------------------------
+    def markdown(self, source: str) -> list[tuple[str, str]]:
+        """Convert one markdown cell into pieces ``(kind, text)``: kind is "text", "solution-start LABEL",
+        "solution-end" or "solution LABEL" (a whole solution in one directive)."""
+        pieces, pos = [], 0
+        source = LABEL_LINE.sub("", source)
+        for m in DIRECTIVE.finditer(source):
+            pieces.append(("text", source[pos:m.start()]))
+            pos = m.end()
+            name, arg = m.group("name"), m.group("arg").strip()
+            options, content = _options(m.group("body"))
+            if name == "exercise":
+                number = self.book.exercise_numbers[options["label"]]
+                title = f"**Exercise {number}**" + (f" ({self.inline(arg)})" if arg else "")
+                pieces.append(("text", f"{title}\n\n{content}\n"))
+            elif name == "admonition":
+                pieces.append(("text", _quote(f"**{arg}**\n\n{content}") + "\n"))
+            elif name == "solution-start":
+                pieces.append((f"solution-start {arg}", ""))
+            elif name == "solution-end":
+                pieces.append(("solution-end", ""))
+            elif name == "solution":
+                pieces.append((f"solution {arg}", content))
+            else:
+                raise EditionError(f"{self.docname}: the directive {{{name}}} has no plain-Markdown form in the editions")
+        pieces.append(("text", source[pos:]))
+        return [(kind, self.inline(text).strip("\n")) for kind, text in pieces]
+
+
+def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, docname: str,
+            glued: Callable[[str], Mapping[str, str]], book: Book) -> Edition:
+    """Make the Colab and student editions of one page.
+
+    ``nb`` is the source notebook; ``executed`` the build's executed copy (for ``remove-input`` Markdown outputs;
+    cells correspond one to one); ``glued(docname)`` a page's glued values (name -> text/plain)."""
+    conv = _Converter(book, docname, glued)
+    body: list[nbformat.NotebookNode] = []
+    solutions: list[tuple[str, list[nbformat.NotebookNode]]] = []
+    current: list[nbformat.NotebookNode] | None = None  # cells of the solution being collected
+    setup_done = False
+    exercises = exercise_labels(nb)
+
+    def emit(cell: nbformat.NotebookNode) -> None:
+        (current if current is not None else body).append(cell)
+
+    for index, cell in enumerate(nb.cells):
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "markdown":
+            for kind, text in conv.markdown(cell.source):
+                if kind.startswith("solution-start"):
+                    if current is not None:
+                        raise EditionError(f"{docname}: a solution starts inside another")
+                    current = []
+                    solutions.append((kind.split(" ", 1)[1], current))
+                elif kind == "solution-end":
+                    if current is None:
+                        raise EditionError(f"{docname}: {{solution-end}} without {{solution-start}}")
+                    current = None
+                elif kind.startswith("solution "):
+                    solutions.append((kind.split(" ", 1)[1], [nbformat.v4.new_markdown_cell(text)]))
+                elif text.strip():
+                    emit(nbformat.v4.new_markdown_cell(text))
+        elif cell.cell_type == "code":
+            if not setup_done and "remove-cell" in tags:
+                body.append(nbformat.v4.new_code_cell(book.setup_source))  # the first hidden cell: set-up
+                setup_done = True
+                continue
+            shown = _markdown_output(executed.cells[index]) if executed is not None and "remove-input" in tags else None
+            if shown is not None:
+                emit(nbformat.v4.new_markdown_cell(conv.inline(shown)))
+                continue
+            code = nbformat.v4.new_code_cell(cell.source)
+            if tags & {"hide-input", "remove-input", "remove-cell"}:
+                code.metadata["jupyter"] = {"source_hidden": True}  # JupyterLab: collapsed input
+            emit(code)
+        else:
+            emit(nbformat.v4.new_raw_cell(cell.source))
+    if current is not None:
+        raise EditionError(f"{docname}: a {{solution-start}} has no {{solution-end}}")
+
+    unknown = [label for label, _ in solutions if label not in exercises]
+    if unknown:
+        raise EditionError(f"{docname}: solutions for unknown exercises {unknown}")
+
+    # The note under the title: where the page lives, and where its numbers come from.
+    first_heading = next((i for i, c in enumerate(body) if c.cell_type == "markdown" and c.source.lstrip().startswith("#")), None)
+    if first_heading is not None:
+        title, _, rest = body[first_heading].source.lstrip().partition("\n")
+        body[first_heading].source = f"{title}\n\n{book.banner(docname)}\n{rest}".rstrip("\n")
+
+    student = _notebook(nb, body)
+    tail: list[nbformat.NotebookNode] = []
+    if solutions:
+        tail.append(nbformat.v4.new_markdown_cell(
+            f"{SOLUTIONS_HEADING}\n\nTry each exercise before you read its solution. Run these cells after the rest "
+            "of the notebook: they use what the chapter's cells defined."))
+        for label, cells in solutions:
+            tail.append(nbformat.v4.new_markdown_cell(f"### Solution to Exercise {book.exercise_numbers[label]}"))
+            tail.extend(cells)
+    colab = _notebook(nb, body + tail)
+    for edition in (colab, student):
+        leftover = [(i, m.group(0)) for i, c in enumerate(edition.cells) if c.cell_type == "markdown"
+                    for m in MYST_ONLY.finditer(c.source)]
+        if leftover:
+            raise EditionError(f"{docname}: MyST markup left in the edition: {leftover[:5]}")
+    return Edition(colab=colab, student=student, exercises=exercises)
+
+
+def _markdown_output(cell: nbformat.NotebookNode) -> str | None:
+    """The Markdown a code cell displayed, if all it displayed was Markdown."""
+    outputs = [o for o in cell.get("outputs", []) if o.get("output_type") in ("display_data", "execute_result")]
+    if not outputs or not all("text/markdown" in o.get("data", {}) for o in outputs):
+        return None
+    return "\n\n".join(o["data"]["text/markdown"] for o in outputs)
+
+
+def _notebook(source: nbformat.NotebookNode, cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+        "language_info": {"name": "python"},
+        "colab": {"provenance": [], "toc_visible": True},
+    }
+    for i, cell in enumerate(cells):
+        copy = nbformat.from_dict(cell)
+        copy["id"] = f"cell-{i}"  # stable ids: a rebuild writes the same file
+        nb.cells.append(copy)
+    return nb
+
+
+def setup_source(install: str, version: str) -> str:
+    """The first code cell of every chapter edition: install the book's package where it is missing, check the
+    version, seed everything."""
+    return f'''# Set-up. Where resnext_teach is missing (a fresh Colab runtime), install the book's package, pinned to the
+# commit this notebook was built from; Colab's own PyTorch, NumPy and ipywidgets are kept.
+import importlib, importlib.util, subprocess, sys
+
+PACKAGE = "{install}"
+if importlib.util.find_spec("resnext_teach") is None:
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], capture_output=True, text=True)
+    importlib.invalidate_caches()
+    if pip.returncode != 0:
+        print("Could not install resnext-teach (pip: " + (pip.stderr.strip().splitlines() or ["no message"])[-1]
+              + "): check that this runtime has internet access, or run  pip install '" + PACKAGE + "'  in a "
+              "terminal, then run this cell again.")
+
+if importlib.util.find_spec("resnext_teach") is not None:
+    import resnext_teach
+    if resnext_teach.__version__ != "{version}":
+        print(f"This notebook was written for resnext-teach {version}, but {{resnext_teach.__version__}} is "
+              f"installed: run  pip install --force-reinstall '{{PACKAGE}}'  and restart the runtime.")
+    from resnext_teach.notebook import glue, setup
+    device = setup(seed=0)
+'''

