@@ -17,6 +17,18 @@ from dataclasses import dataclass
 
 import torch
 
+from .flops import inspection
+from .validation import (
+    ArgumentTypeError,
+    check_instance,
+    check_int,
+    check_module,
+    check_positive_int,
+    check_positive_real,
+    check_tensor,
+    describe,
+)
+
 # torch.utils.benchmark imports cpp_extension, which logs a warning on CUDA builds of torch run on a machine with
 # a CUDA_HOME but no GPU ("No CUDA runtime is found"); it is irrelevant to CPU timing and would clutter the book.
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
@@ -57,6 +69,11 @@ class Timing:
 
 def time_callable(fn: Callable[[], object], label: str, min_run_time: float = 1.0, warmup: int = 3) -> Timing:
     """Time ``fn()`` with ``torch.utils.benchmark``: warm-up calls, then blocks of runs for ``min_run_time`` s."""
+    if not callable(fn):
+        raise ArgumentTypeError(f"fn must be callable, not {type(fn).__name__}")
+    check_instance("label", label, str, "str")
+    min_run_time = check_positive_real("min_run_time", min_run_time, allow_zero=True)
+    warmup = check_int("warmup", warmup, minimum=0)
     for _ in range(warmup):
         fn()
     m = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=torch.get_num_threads()).blocked_autorange(
@@ -68,14 +85,17 @@ def time_callable(fn: Callable[[], object], label: str, min_run_time: float = 1.
 def time_forward(
     module: torch.nn.Module, inputs: torch.Tensor, label: str, min_run_time: float = 1.0, warmup: int = 3
 ) -> Timing:
-    """Median forward latency of ``module`` in eval mode under ``torch.no_grad()``, after ``warmup`` calls."""
-    module.eval()
+    """Median forward latency of ``module`` in eval mode under ``torch.no_grad()``, after ``warmup`` calls; the
+    module is put back in the mode it was in."""
+    check_module("module", module)
+    check_tensor("inputs", inputs)
 
     def run() -> None:
         with torch.no_grad():
             module(inputs)
 
-    return time_callable(run, label, min_run_time, warmup)
+    with inspection(module):
+        return time_callable(run, label, min_run_time, warmup)
 
 
 def compare_forward(
@@ -88,6 +108,17 @@ def compare_forward(
     """Time several modules on the same input in interleaved rounds (so drift hits all alike); the result per
     module is the median of its round medians, with the range of those medians as ``iqr``. Each module gets
     ``warmup`` untimed calls in the first round only (later rounds find it warm)."""
+    if not isinstance(modules, dict):
+        raise ArgumentTypeError(f"modules must be a dict of label -> torch.nn.Module, not {type(modules).__name__}")
+    if not modules:
+        raise ValueError("modules must name at least one module to time")
+    for name, module in modules.items():
+        check_instance(f"modules key {describe(name)}", name, str, "str label")
+        check_module(f"modules[{describe(name)}]", module)
+    check_tensor("inputs", inputs)
+    rounds = check_positive_int("rounds", rounds)
+    check_positive_real("min_run_time", min_run_time, allow_zero=True)
+    check_int("warmup", warmup, minimum=0)
     per_round: dict[str, list[Timing]] = {name: [] for name in modules}
     for r in range(rounds):
         for name, module in modules.items():

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 
 from .design import BLOCK_EXPANSION, grouped_width
-from .validation import check_positive_int
+from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_positive_int, describe
 
 FORMS = ("aggregated", "concatenated", "grouped")
 """Names of the paper's Fig. 3 forms (a), (b), (c), as ``convert_block`` accepts them."""
@@ -29,6 +29,9 @@ FORM_TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 
 def make_downsample(in_channels: int, out_channels: int, stride: int) -> nn.Sequential | None:
     """The projection shortcut (1x1 conv with stride, then BN), or ``None`` when the identity fits."""
+    in_channels = check_positive_int("in_channels", in_channels, TORCH_MAX_SIZE)
+    out_channels = check_positive_int("out_channels", out_channels, TORCH_MAX_SIZE)
+    stride = check_positive_int("stride", stride, TORCH_MAX_SIZE)
     if stride == 1 and in_channels == out_channels:
         return None
     return nn.Sequential(
@@ -46,14 +49,19 @@ class _Bottleneck(nn.Module):
         self, in_channels: int, planes: int, cardinality: int = 1, bottleneck_width: int = 64, stride: int = 1
     ) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels)
-        self.planes = check_positive_int("planes", planes)
-        self.cardinality = check_positive_int("cardinality", cardinality)
-        self.bottleneck_width = check_positive_int("bottleneck_width", bottleneck_width)
-        self.stride = check_positive_int("stride", stride)
-        self.width = grouped_width(planes, bottleneck_width, cardinality)  # channels of the 3x3 layer
+        self.in_channels = check_positive_int("in_channels", in_channels, TORCH_MAX_SIZE)
+        self.planes = check_positive_int("planes", planes, TORCH_MAX_SIZE // self.expansion)
+        self.cardinality = check_positive_int("cardinality", cardinality, TORCH_MAX_SIZE)
+        self.bottleneck_width = check_positive_int("bottleneck_width", bottleneck_width, TORCH_MAX_SIZE)
+        self.stride = check_positive_int("stride", stride, TORCH_MAX_SIZE)
+        self.width = grouped_width(self.planes, self.bottleneck_width, self.cardinality)  # channels of the 3x3 layer
+        if self.width > TORCH_MAX_SIZE:
+            raise ValueError(
+                f"planes={describe(self.planes)}, bottleneck_width={describe(self.bottleneck_width)}, "
+                f"cardinality={describe(self.cardinality)} give a grouped width of more than 2**63 - 1 channels"
+            )
         self.path_width = self.width // self.cardinality  # d at this stage
-        self.out_channels = planes * self.expansion
+        self.out_channels = self.planes * self.expansion
         self.relu = nn.ReLU(inplace=True)
 
     def _add_shortcut(self) -> None:
@@ -96,9 +104,9 @@ class ResNeXtBottleneck(_Bottleneck):
     ) -> None:
         super().__init__(in_channels, planes, cardinality, bottleneck_width, stride)
         w = self.width
-        self.conv1 = nn.Conv2d(in_channels, w, 1, bias=False)
+        self.conv1 = nn.Conv2d(self.in_channels, w, 1, bias=False)
         self.bn1 = nn.BatchNorm2d(w)
-        self.conv2 = nn.Conv2d(w, w, 3, stride=stride, padding=1, groups=cardinality, bias=False)
+        self.conv2 = nn.Conv2d(w, w, 3, stride=self.stride, padding=1, groups=self.cardinality, bias=False)
         self.bn2 = nn.BatchNorm2d(w)
         self.conv3 = nn.Conv2d(w, self.out_channels, 1, bias=False)
         self.bn3 = nn.BatchNorm2d(self.out_channels)
@@ -242,6 +250,8 @@ def make_block(
     form: str, in_channels: int, planes: int, cardinality: int = 1, bottleneck_width: int = 64, stride: int = 1
 ) -> _Bottleneck:
     """Build a bottleneck in the named form: ``"aggregated"`` (a), ``"concatenated"`` (b) or ``"grouped"`` (c)."""
+    if not isinstance(form, str):
+        raise ArgumentTypeError(f"form={describe(form)} must be one of {FORMS}, not {type(form).__name__}")
     if form not in FORM_CLASSES:
         raise ValueError(f"form={form!r} must be one of {FORMS}")
     return FORM_CLASSES[form](in_channels, planes, cardinality, bottleneck_width, stride)
@@ -251,7 +261,9 @@ def make_block(
 def convert_block(block: nn.Module, form: str) -> _Bottleneck:
     """Return a new block in ``form`` with ``block``'s weights, computing the same function (in eval mode)."""
     if not isinstance(block, _Bottleneck):
-        raise ValueError(f"block must be one of {[cls.__name__ for cls in FORM_CLASSES.values()]}, not {type(block).__name__}")
+        raise ArgumentTypeError(
+            f"block must be one of {[cls.__name__ for cls in FORM_CLASSES.values()]}, not {type(block).__name__}"
+        )
     new = make_block(form, **block.spec())
     new.load_grouped_state_dict(block.grouped_state_dict())
     param = next(block.parameters())

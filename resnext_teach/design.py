@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from .validation import check_positive_int
+from .validation import ArgumentTypeError, check_positive_int, describe
 
 BLOCK_EXPANSION = 4
 """Output channels of a bottleneck block are ``planes * 4`` (ResNet and ResNeXt alike)."""
@@ -28,12 +28,14 @@ def grouped_width(planes: int, bottleneck_width: int, cardinality: int) -> int:
 
     This is torchvision's rule (``width = int(planes * (base_width / 64.0)) * groups``); with ``planes=64`` it is
     simply ``cardinality * bottleneck_width`` (e.g. 32 * 4 = 128 for ResNeXt-50 32x4d). Each of the
-    ``cardinality`` groups has ``width // cardinality`` channels.
+    ``cardinality`` groups has ``width // cardinality`` channels. It is computed in integers,
+    ``planes * bottleneck_width // 64``, which equals torchvision's float expression for every size a float holds
+    exactly and stays exact beyond.
     """
     planes = check_positive_int("planes", planes)
     bottleneck_width = check_positive_int("bottleneck_width", bottleneck_width)
     cardinality = check_positive_int("cardinality", cardinality)
-    per_path = int(planes * (bottleneck_width / 64.0))
+    per_path = planes * bottleneck_width // 64
     if per_path < 1:
         raise ValueError(
             f"bottleneck_width={bottleneck_width} with planes={planes} gives int({planes} * {bottleneck_width} / 64) = 0 "
@@ -74,22 +76,31 @@ def complexity_preserving_width(
     if budget is None:
         budget = template_params(*RESNET_TEMPLATE, channels=channels)
     budget = check_positive_int("budget", budget)
-    # 9*C*d^2 + 2*channels*C*d - budget = 0
-    a, b = 9 * c, 2 * channels * c
-    root = (-b + math.sqrt(b * b + 4 * a * budget)) / (2 * a)
     smallest = template_params(c, 1, channels)
     if budget < smallest:
         raise ValueError(
-            f"budget={budget} is too small for cardinality={c}: even d=1 needs {smallest:,} parameters"
+            f"budget={describe(budget)} is too small for cardinality={describe(c)} and channels={describe(channels)}: "
+            "even d=1 needs "
+            f"{describe(smallest) if smallest.bit_length() > 128 else format(smallest, ',')} parameters"
         )
-    candidates = [d for d in (math.floor(root), math.ceil(root)) if d >= 1]
+    # 9*C*d^2 + 2*channels*C*d - budget = 0; floor of its positive root in exact integer arithmetic
+    # (floor((isqrt(D) - b) / 2a) = floor((sqrt(D) - b) / 2a)), so that no size is too large for a float.
+    a, b = 9 * c, 2 * channels * c
+    floor_root = (math.isqrt(b * b + 4 * a * budget) - b) // (2 * a)
+    candidates = [d for d in (floor_root, floor_root + 1) if d >= 1]
     return min(candidates, key=lambda d: (abs(template_params(c, d, channels) - budget), d))
 
 
 def complexity_table(cardinalities: tuple[int, ...] = (1, 2, 4, 8, 32), channels: int = 256) -> list[dict[str, int]]:
     """Rows of the paper's Table 2: for each C, the width d, the grouped width C*d and the template's parameters."""
+    if isinstance(cardinalities, (str, bytes)) or not isinstance(cardinalities, (tuple, list, range)):
+        raise ArgumentTypeError(
+            f"cardinalities={describe(cardinalities)} must be a tuple or list of positive integers, "
+            f"not {type(cardinalities).__name__}"
+        )
     rows = []
-    for c in cardinalities:
+    for i, c in enumerate(cardinalities):
+        c = check_positive_int(f"cardinalities[{i}]", c)
         d = complexity_preserving_width(c, channels=channels)
         rows.append(
             {

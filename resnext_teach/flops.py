@@ -22,6 +22,8 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode, conv_backward_flop
 
+from .validation import check_bool, check_module, check_tensor
+
 aten = torch.ops.aten
 
 
@@ -61,15 +63,46 @@ CORRECTED_MAPPING: dict[object, Callable[..., int]] = {aten.convolution_backward
 
 @contextmanager
 def inspection(module: nn.Module, hooks: Sequence[torch.utils.hooks.RemovableHandle] = ()) -> Iterator[nn.Module]:
-    """Run ``module`` for inspection: in eval mode (BN statistics untouched), then restore its mode and remove
+    """Run ``module`` for inspection: in eval mode (BN statistics untouched), then put every submodule back in
+    the mode it was in (a model may mix modes, e.g. frozen BN layers in eval inside a training model) and remove
     the given hook handles, even if the forward pass fails."""
-    was_training = module.training
+    check_module("module", module)
+    modes = [(m, m.training) for m in module.modules()]
     try:
         yield module.eval()
     finally:
-        module.train(was_training)
+        for m, training in modes:
+            m.training = training
         for handle in hooks:
             handle.remove()
+
+
+@contextmanager
+def _untouched(module: nn.Module, inputs: Tensor) -> Iterator[nn.Module]:
+    """Measure ``module`` and leave it exactly as it was: ``inspection`` (eval mode, modes restored), every
+    buffer restored to its values (BN's running statistics, ``num_batches_tracked``), and every ``.grad`` of the
+    module's parameters and of ``inputs`` put back (``None`` stays ``None``; an existing gradient is the same,
+    unchanged tensor), however much a backward pass inside accumulated."""
+    params = list(module.parameters())
+    leaves = params + ([inputs] if inputs.is_leaf and inputs.requires_grad else [])
+    grads = [t.grad for t in leaves]
+    buffers = [(b, b.detach().clone()) for b in module.buffers()]
+    for t in leaves:
+        t.grad = None  # the backward pass writes fresh tensors; the old ones are not touched
+    try:
+        with inspection(module):
+            yield module
+    finally:
+        for t, grad in zip(leaves, grads):
+            t.grad = grad
+        with torch.no_grad():
+            for buffer, saved in buffers:
+                buffer.copy_(saved)
+
+
+def _check_measure_args(module: nn.Module, inputs: Tensor) -> None:
+    check_module("module", module)
+    check_tensor("inputs", inputs)
 
 
 def measure_flops(
@@ -82,17 +115,20 @@ def measure_flops(
 
     A multiply-add counts as 2; divide by 2 for the paper's convention (or use ``measure_macs``). With
     ``corrected=False`` the backward count is PyTorch's raw one, which over-counts grouped convolutions.
+    The module runs in eval mode and is left exactly as it was: parameters, buffers, ``.grad`` and modes.
     """
-    if not isinstance(module, nn.Module):
-        raise ValueError(f"module must be a torch.nn.Module, not {type(module).__name__}")
+    _check_measure_args(module, inputs)
+    check_bool("backward", backward)
+    check_bool("corrected", corrected)
     mapping = CORRECTED_MAPPING if corrected else None
     counter = FlopCounterMode(display=False, custom_mapping=mapping)
-    if backward:
-        with counter:
-            module(inputs).sum().backward()
-    else:
-        with counter, torch.no_grad():
-            module(inputs)
+    with _untouched(module, inputs):
+        if backward:
+            with counter:
+                module(inputs).sum().backward()
+        else:
+            with counter, torch.no_grad():
+                module(inputs)
     return counter.get_total_flops()
 
 
@@ -102,8 +138,11 @@ def measure_macs(module: nn.Module, inputs: Tensor) -> int:
 
 
 def flops_by_module(module: nn.Module, inputs: Tensor) -> dict[str, int]:
-    """Forward FLOPs per submodule name as ``FlopCounterMode`` attributes them (``"Global"`` is the total)."""
+    """Forward FLOPs per submodule name as ``FlopCounterMode`` attributes them (``"Global"`` is the total).
+
+    Like ``measure_flops``, it runs the module in eval mode and leaves it exactly as it was."""
+    _check_measure_args(module, inputs)
     counter = FlopCounterMode(display=False, depth=None)
-    with counter, torch.no_grad():
+    with _untouched(module, inputs), counter, torch.no_grad():
         module(inputs)
     return {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}

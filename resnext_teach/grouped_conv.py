@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .validation import check_groups, check_pair
+from .validation import TORCH_MAX_SIZE, check_bool, check_groups, check_instance, check_pair, check_tensor
 
 
 class GroupedConv2d(nn.Module):
@@ -28,13 +28,18 @@ class GroupedConv2d(nn.Module):
         bias: bool = False,
     ) -> None:
         super().__init__()
-        self.in_channels, self.out_channels, self.groups = check_groups(in_channels, out_channels, groups)
-        self.kernel_size = check_pair("kernel_size", kernel_size)
+        self.in_channels, self.out_channels, self.groups = check_groups(
+            in_channels, out_channels, groups, maximum=TORCH_MAX_SIZE
+        )
+        self.kernel_size = check_pair("kernel_size", kernel_size, maximum=TORCH_MAX_SIZE)
+        stride = check_pair("stride", stride, maximum=TORCH_MAX_SIZE)
+        padding = check_pair("padding", padding, minimum=0, maximum=TORCH_MAX_SIZE)
+        check_bool("bias", bias)
         self.convs = nn.ModuleList(
             nn.Conv2d(
                 self.in_channels // self.groups,
                 self.out_channels // self.groups,
-                kernel_size,
+                self.kernel_size,
                 stride=stride,
                 padding=padding,
                 bias=bias,
@@ -44,6 +49,7 @@ class GroupedConv2d(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         # x: (N, C_in, H, W) -> G slices of (N, C_in/G, H, W) -> G outputs (N, C_out/G, H', W') -> (N, C_out, H', W')
+        check_tensor("x", x)
         if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(f"expected input of shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
         slices = torch.chunk(x, self.groups, dim=1)
@@ -52,6 +58,7 @@ class GroupedConv2d(nn.Module):
     @classmethod
     def from_conv2d(cls, conv: nn.Conv2d) -> GroupedConv2d:
         """Build a ``GroupedConv2d`` that computes exactly what ``conv`` computes (weights copied)."""
+        check_instance("conv", conv, nn.Conv2d, "torch.nn.Conv2d")
         if conv.dilation != (1, 1) or conv.padding_mode != "zeros" or isinstance(conv.padding, str):
             raise ValueError("only dilation=1, padding_mode='zeros' and numeric padding are supported")
         module = cls(
@@ -69,6 +76,7 @@ class GroupedConv2d(nn.Module):
     @torch.no_grad()
     def load_conv2d(self, conv: nn.Conv2d) -> None:
         """Copy the weights of a grouped ``nn.Conv2d``: output rows ``g*C_out/G ... (g+1)*C_out/G - 1`` are group g's."""
+        check_instance("conv", conv, nn.Conv2d, "torch.nn.Conv2d")
         if (conv.in_channels, conv.out_channels, conv.groups) != (self.in_channels, self.out_channels, self.groups):
             raise ValueError(
                 f"conv has (in_channels, out_channels, groups)={(conv.in_channels, conv.out_channels, conv.groups)}, "
@@ -102,7 +110,7 @@ class GroupedConv2d(nn.Module):
 def connectivity_mask(in_channels: int, out_channels: int, groups: int = 1) -> torch.Tensor:
     """Boolean matrix ``(out_channels, in_channels)``: entry ``[o, i]`` is True when input channel ``i`` reaches
     output channel ``o``. A standard convolution is all True; ``groups=G`` gives G blocks on the diagonal."""
-    c_in, c_out, g = check_groups(in_channels, out_channels, groups)
+    c_in, c_out, g = check_groups(in_channels, out_channels, groups, maximum=TORCH_MAX_SIZE)
     out_group = torch.arange(c_out) // (c_out // g)
     in_group = torch.arange(c_in) // (c_in // g)
     return out_group[:, None] == in_group[None, :]

@@ -24,7 +24,8 @@ import torch
 from torch import nn
 
 from .counting import conv2d_macs, conv2d_output_size
-from .validation import check_positive_int
+from .flops import inspection
+from .validation import check_instance, check_module, check_pair, check_positive_int, check_tensor
 
 
 @dataclass(frozen=True)
@@ -51,25 +52,26 @@ class Intensity:
 def conv_intensity(
     conv: nn.Conv2d, input_size: int | tuple[int, int], batch_size: int = 1, bytes_per_element: int = 4
 ) -> Intensity:
-    """Multiply-adds and least bytes moved by ``conv`` on a ``(batch_size, C_in, H, W)`` input (float32 = 4 bytes)."""
-    if not isinstance(conv, nn.Conv2d):
-        raise ValueError(f"conv must be a torch.nn.Conv2d, not {type(conv).__name__}")
+    """Multiply-adds and least bytes moved by ``conv`` on a ``(batch_size, C_in, H, W)`` input (float32 = 4 bytes).
+
+    ``input_size`` is ``H`` for a square input or ``(H, W)``; any integer type (``numpy.int64`` too) will do."""
+    check_instance("conv", conv, nn.Conv2d, "torch.nn.Conv2d")
     if isinstance(conv.padding, str) or conv.dilation != (1, 1):
         raise ValueError(f"padding={conv.padding!r}, dilation={conv.dilation!r}: only numeric padding and dilation 1 "
                          "are supported")
+    h_in, w_in = check_pair("input_size", input_size)
     n = check_positive_int("batch_size", batch_size)
     element = check_positive_int("bytes_per_element", bytes_per_element)
-    h, w = conv2d_output_size(input_size, conv.kernel_size, conv.stride, conv.padding)
-    if isinstance(input_size, int):
-        input_size = (input_size, input_size)
+    h, w = conv2d_output_size((h_in, w_in), conv.kernel_size, conv.stride, conv.padding)
     macs = conv2d_macs(conv.in_channels, conv.out_channels, conv.kernel_size, (h, w), conv.groups, n)
     weights = conv.weight.numel() + (conv.bias.numel() if conv.bias is not None else 0)
-    activations = n * conv.in_channels * input_size[0] * input_size[1] + n * conv.out_channels * h * w
+    activations = n * conv.in_channels * h_in * w_in + n * conv.out_channels * h * w
     return Intensity(macs, (weights + activations) * element)
 
 
 def conv_kind(conv: nn.Conv2d) -> str:
     """A convolution's kind for profiles: ``"3×3 grouped"`` when ``groups > 1``, else its kernel, e.g. ``"1×1"``."""
+    check_instance("conv", conv, nn.Conv2d, "torch.nn.Conv2d")
     k_h, k_w = conv.kernel_size
     return f"{k_h}×{k_w}" + (" grouped" if conv.groups > 1 else "")
 
@@ -96,8 +98,8 @@ def profile_convolutions(model: nn.Module, inputs: torch.Tensor, repeats: int = 
     convolution is timed from a forward pre-hook to a forward hook (``time.perf_counter``), which is exact on a
     CPU, where a convolution returns when it is done (on a GPU, kernels run asynchronously: do not use it there).
     """
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, not {type(model).__name__}")
+    check_module("model", model)
+    check_tensor("inputs", inputs)
     if inputs.device.type != "cpu":
         raise ValueError(f"profile_convolutions times CPU execution; inputs are on {inputs.device.type}")
     n = check_positive_int("repeats", repeats)
@@ -117,20 +119,13 @@ def profile_convolutions(model: nn.Module, inputs: torch.Tensor, repeats: int = 
         work.setdefault(id(conv), conv_intensity(conv, tuple(x.shape[2:]), x.shape[0]))
 
     hooks = [h for c in convs for h in (c.register_forward_pre_hook(before), c.register_forward_hook(after))]
-    was_training = model.training
     per_pass: list[dict[int, float]] = []
-    try:
-        model.eval()
-        with torch.no_grad():
-            for i in range(n + 1):
-                spent.clear()
-                model(inputs)
-                if i > 0:  # pass 0 is the warm-up
-                    per_pass.append(dict(spent))
-    finally:
-        model.train(was_training)
-        for hook in hooks:
-            hook.remove()
+    with inspection(model, hooks), torch.no_grad():  # eval mode; every module's mode restored, hooks removed
+        for i in range(n + 1):
+            spent.clear()
+            model(inputs)
+            if i > 0:  # pass 0 is the warm-up
+                per_pass.append(dict(spent))
     profiles = []
     for kind in dict.fromkeys(conv_kind(c) for c in convs):  # kinds in order of first appearance
         members = [c for c in convs if conv_kind(c) == kind]

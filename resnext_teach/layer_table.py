@@ -25,6 +25,7 @@ from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .flops import inspection
+from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_int, check_module, describe
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,19 @@ def layer_table(module: nn.Module, input_size: Sequence[int] | Tensor) -> LayerT
     called twice appears once with its multiply-adds summed. Work a module does outside its leaf layers (a
     functional call such as ``F.linear`` in its own ``forward``) is in no row.
     """
-    if not isinstance(module, nn.Module):
-        raise ValueError(f"module must be a torch.nn.Module, not {type(module).__name__}")
+    check_module("module", module)
     if isinstance(input_size, Tensor):
         x = input_size
     else:
-        shape = tuple(input_size)
-        if not shape or any(isinstance(s, bool) or not isinstance(s, int) or s <= 0 for s in shape):
-            raise ValueError(f"input_size={input_size!r} must be a shape of positive ints, e.g. (1, 3, 224, 224)")
+        rule = "must be a shape of positive ints, e.g. (1, 3, 224, 224)"
+        if isinstance(input_size, (str, bytes)) or not isinstance(input_size, Sequence):
+            raise ArgumentTypeError(f"input_size={describe(input_size)} {rule}, not {type(input_size).__name__}")
+        if not input_size:
+            raise ValueError(f"input_size={describe(input_size)} {rule}")
+        try:
+            shape = tuple(check_int(f"input_size[{i}]", s, 1, TORCH_MAX_SIZE) for i, s in enumerate(input_size))
+        except ValueError as error:  # ArgumentTypeError is a ValueError too
+            raise type(error)(f"input_size={describe(input_size)} {rule}: {error}") from None
         device, dtype = _device_and_dtype(module)
         x = torch.zeros(shape, device=device, dtype=dtype)
 

@@ -23,9 +23,19 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import make_downsample
+from .flops import inspection
 from .design import BLOCK_EXPANSION
 from .models import build_model
-from .validation import check_positive_int
+from .validation import (
+    TORCH_MAX_SIZE,
+    ArgumentTypeError,
+    check_bool,
+    check_module,
+    check_positive_int,
+    check_positive_real,
+    check_tensor,
+    describe,
+)
 
 # --- Mistake 1: a list of paths whose width is computed from the block's output channels -----------------------
 
@@ -50,8 +60,17 @@ class PerPathWidthBottleneck(nn.Module):
         self, in_channels: int, planes: int, cardinality: int = 1, bottleneck_width: int = 64, stride: int = 1
     ) -> None:
         super().__init__()
+        in_channels = check_positive_int("in_channels", in_channels, TORCH_MAX_SIZE)
+        planes = check_positive_int("planes", planes, TORCH_MAX_SIZE // BLOCK_EXPANSION)
+        cardinality = check_positive_int("cardinality", cardinality, TORCH_MAX_SIZE)
+        stride = check_positive_int("stride", stride, TORCH_MAX_SIZE)
         out_channels = planes * BLOCK_EXPANSION
         d = per_path_width_mistake(out_channels, bottleneck_width, cardinality)  # the mistake
+        if not 1 <= d <= TORCH_MAX_SIZE:
+            raise ValueError(
+                f"planes={planes}, bottleneck_width={describe(bottleneck_width)}, cardinality={cardinality} give a "
+                f"path width of {describe(d)}: it must be between 1 and 2**63 - 1 channels"
+            )
         self.path_width = d
         self.paths = nn.ModuleList(
             nn.Sequential(
@@ -81,6 +100,8 @@ def misbuilt_model(name: str = "resnext50_32x4d", block: type[nn.Module] = PerPa
     Build it on the meta device (``with torch.device("meta"): ...``) to count its parameters without allocating
     them. The stem, the classifier and the stage layout stay those of the named model.
     """
+    if not (isinstance(block, type) and issubclass(block, nn.Module)):
+        raise ArgumentTypeError(f"block must be a torch.nn.Module class, not {type(block).__name__}")
     model = build_model(name)
     for stage in model.stages:
         for i, good in enumerate(stage):  # every block of a built model is a ResNeXtBottleneck
@@ -103,6 +124,11 @@ class ChannelsPerGroupBlock(nn.Module):
         self, channels: int, groups: int, bottleneck_ratio: float = 1.0, projection: bool = False, stride: int = 1
     ) -> None:
         super().__init__()
+        channels = check_positive_int("channels", channels, TORCH_MAX_SIZE)
+        groups = check_positive_int("groups", groups, TORCH_MAX_SIZE)
+        bottleneck_ratio = check_positive_real("bottleneck_ratio", bottleneck_ratio)
+        check_bool("projection", projection)
+        stride = check_positive_int("stride", stride, TORCH_MAX_SIZE)
         width = int(round(channels * bottleneck_ratio))
         self.conv1 = nn.Conv2d(channels, width, 1)
         self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=width // groups)  # the mistake
@@ -133,7 +159,7 @@ def width_floored_last(planes: int, bottleneck_width: int, cardinality: int) -> 
     planes = check_positive_int("planes", planes)
     bottleneck_width = check_positive_int("bottleneck_width", bottleneck_width)
     cardinality = check_positive_int("cardinality", cardinality)
-    return int(planes * bottleneck_width * cardinality / 64)
+    return planes * bottleneck_width * cardinality // 64  # = int(... / 64), exact for sizes beyond a float's
 
 
 # --- Mistake 4: one forward pass timed with time.time() ---------------------------------------------------------
@@ -152,10 +178,12 @@ def time_once(module: nn.Module, inputs: Tensor) -> float:
 
     No warm-up (the first call pays for one-off set-up), one sample (no spread, no median), a wall clock with
     coarse resolution on some systems; whatever else the machine does lands in the number. Use
-    ``benchmarking.time_forward`` or ``compare_forward`` instead.
+    ``benchmarking.time_forward`` or ``compare_forward`` instead. (It runs the module in eval mode and puts it
+    back in its mode afterwards: the mistake is the timing, not the module.)
     """
-    module.eval()
-    with torch.no_grad():
+    check_module("module", module)
+    check_tensor("inputs", inputs)
+    with inspection(module), torch.no_grad():
         start = time.time()
         module(inputs)
         return time.time() - start

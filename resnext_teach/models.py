@@ -15,7 +15,7 @@ from torch import Tensor, nn
 
 from .blocks import ResNeXtBottleneck
 from .design import BLOCK_EXPANSION
-from .validation import check_positive_int
+from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_bool, check_instance, check_positive_int, describe
 
 STEMS = ("imagenet", "cifar")
 
@@ -40,16 +40,25 @@ class ModelConfig:
     zero_init_residual: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.layers, tuple) or not self.layers:
+        # Checked, then stored as plain ints (numpy integers are accepted), so equal configurations compare equal.
+        if not isinstance(self.layers, tuple):
+            raise ArgumentTypeError(
+                f"layers={describe(self.layers)} must be a non-empty tuple of block counts per stage, "
+                f"not {type(self.layers).__name__}"
+            )
+        if not self.layers:
             raise ValueError(f"layers={self.layers!r} must be a non-empty tuple of block counts per stage")
-        for i, n in enumerate(self.layers):
-            check_positive_int(f"layers[{i}]", n)
+        layers = tuple(check_positive_int(f"layers[{i}]", n) for i, n in enumerate(self.layers))
+        object.__setattr__(self, "layers", layers)
         for name in ("cardinality", "bottleneck_width", "stem_channels", "base_planes", "num_classes", "in_channels"):
-            check_positive_int(name, getattr(self, name))
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name), TORCH_MAX_SIZE))
+        if not isinstance(self.stem, str):
+            raise ArgumentTypeError(
+                f"stem={describe(self.stem)} must be one of {STEMS}, not {type(self.stem).__name__}"
+            )
         if self.stem not in STEMS:
             raise ValueError(f"stem={self.stem!r} must be one of {STEMS}")
-        if not isinstance(self.zero_init_residual, bool):
-            raise ValueError(f"zero_init_residual={self.zero_init_residual!r} must be True or False")
+        check_bool("zero_init_residual", self.zero_init_residual)
 
     @property
     def depth(self) -> int:
@@ -101,8 +110,7 @@ class ResNeXt(nn.Module):
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
-        if not isinstance(config, ModelConfig):
-            raise ValueError(f"config must be a ModelConfig, not {type(config).__name__}")
+        check_instance("config", config, ModelConfig, "ModelConfig")
         self.config = config
         c = config
         if c.stem == "imagenet":
@@ -156,20 +164,24 @@ class ResNeXt(nn.Module):
 
 def resolve_config(name: str, **overrides: object) -> ModelConfig:
     """The named configuration with ``overrides`` applied; overriding what defines the variant is an error."""
+    if not isinstance(name, str):
+        raise ArgumentTypeError(f"name={describe(name)} must be a model name (a str), not {type(name).__name__}")
     if name not in MODEL_CONFIGS:
         raise ValueError(f"name={name!r} is not a known model; choose one of {sorted(MODEL_CONFIGS)}")
     config = MODEL_CONFIGS[name]
     known = {f.name for f in fields(ModelConfig)}
-    for key, value in overrides.items():
+    for key in overrides:
         if key not in known:
             raise ValueError(f"{key!r} is not a model option; options are {sorted(known)}")
+    changed = replace(config, **overrides)  # checks every value (ModelConfig.__post_init__)
+    for key, value in overrides.items():
         current = getattr(config, key)
-        if key not in FREE_OPTIONS and value != current:
+        if key not in FREE_OPTIONS and getattr(changed, key) != current:
             raise ValueError(
-                f"{key}={value!r} conflicts with {name!r}, which has {key}={current!r}; "
+                f"{key}={describe(value)} conflicts with {name!r}, which has {key}={current!r}; "
                 f"to build another variant use ResNeXt(dataclasses.replace(MODEL_CONFIGS[{name!r}], {key}=...))"
             )
-    return replace(config, **overrides)
+    return changed
 
 
 def build_model(name: str, **overrides: object) -> ResNeXt:

@@ -25,7 +25,7 @@ from torch import nn
 from .counting import count_parameters
 from .flops import flops_by_module, inspection
 from .models import ModelConfig, ResNeXt
-from .validation import check_positive_int
+from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_instance, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ class StageCost:
 
 def stage_names(config: ModelConfig) -> list[str]:
     """The paper's stage names for a configuration: ``conv1``, one ``conv2, conv3, ...`` per stage, ``fc``."""
+    check_instance("config", config, ModelConfig, "ModelConfig")
     return ["conv1", *(f"conv{i + 2}" for i in range(len(config.layers))), "fc"]
 
 
@@ -83,6 +84,9 @@ def block_spec(stage: nn.Sequential) -> str:
     Read from the first block's layers (``conv1``, the grouped ``conv2``, ``conv3``); ``C=`` is the ``groups`` of
     the 3x3 convolution and is left out when it is 1 (a ResNet block), as in Table 1.
     """
+    check_instance("stage", stage, nn.Sequential, "torch.nn.Sequential of bottleneck blocks")
+    if not len(stage) or not all(hasattr(stage[0], name) for name in ("conv1", "conv2", "conv3")):
+        raise ValueError("stage must be a non-empty torch.nn.Sequential of bottleneck blocks (conv1, conv2, conv3)")
     first = stage[0]
     conv1, conv2, conv3 = first.conv1, first.conv2, first.conv3
     grouped = f", C={conv2.groups}" if conv2.groups > 1 else ""
@@ -107,9 +111,8 @@ def stage_table(model: ResNeXt, image_size: int = 224) -> list[StageRow]:
     The model runs once (on its own device, in eval mode, under ``no_grad``) on a zero image; give it a model
     built on the ``meta`` device to get the table in milliseconds without computing anything.
     """
-    if not isinstance(model, ResNeXt):
-        raise ValueError(f"model must be a resnext_teach ResNeXt, not {type(model).__name__}")
-    size = check_positive_int("image_size", image_size)
+    check_instance("model", model, ResNeXt, "resnext_teach ResNeXt")
+    size = check_positive_int("image_size", image_size, TORCH_MAX_SIZE)
     param = next(model.parameters())
     x = torch.zeros(1, model.config.in_channels, size, size, device=param.device, dtype=param.dtype)
 
@@ -147,7 +150,6 @@ def stage_table(model: ResNeXt, image_size: int = 224) -> list[StageRow]:
     return rows
 
 
-@lru_cache(maxsize=256)
 def stage_costs(config: ModelConfig, image_size: int = 224) -> tuple[StageCost, ...]:
     """Parameters and multiply-adds per stage of the model ``config`` describes, from a two-block-per-stage copy.
 
@@ -156,9 +158,13 @@ def stage_costs(config: ModelConfig, image_size: int = 224) -> tuple[StageCost, 
     ``meta`` device. Equal to ``stage_table(ResNeXt(config))`` (the tests check it), with a fixed cost whatever
     the depth. Results are cached (a ``ModelConfig`` is immutable).
     """
-    if not isinstance(config, ModelConfig):
-        raise ValueError(f"config must be a ModelConfig, not {type(config).__name__}")
-    size = check_positive_int("image_size", image_size)
+    check_instance("config", config, ModelConfig, "ModelConfig")
+    return _stage_costs(config, check_positive_int("image_size", image_size, TORCH_MAX_SIZE))
+
+
+@lru_cache(maxsize=256)
+def _stage_costs(config: ModelConfig, size: int) -> tuple[StageCost, ...]:
+    """``stage_costs`` on checked arguments (cached: both are hashable and immutable)."""
     short = replace(config, layers=tuple(min(n, 2) for n in config.layers))
     with torch.device("meta"):
         model = ResNeXt(short)
@@ -186,6 +192,13 @@ def stage_costs(config: ModelConfig, image_size: int = 224) -> tuple[StageCost, 
 
 def table_html(header: list[str], rows: list[list[str]], caption: str = "") -> str:
     """A plain HTML table (text escaped; a ``\\n`` in a cell becomes a line break), numbers right-aligned."""
+    for name, value in (("header", header), ("rows", rows)):
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise ArgumentTypeError(f"{name} must be a list, not {type(value).__name__}")
+    for i, row in enumerate(rows):
+        if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple)):
+            raise ArgumentTypeError(f"rows[{i}] must be a list of cell texts, not {type(row).__name__}")
+    check_instance("caption", caption, str, "str")
 
     def cell(text: str, tag: str) -> str:
         align = ' style="text-align:right"' if text.replace(",", "").replace(".", "").isdigit() else ""
@@ -200,6 +213,7 @@ def table_html(header: list[str], rows: list[list[str]], caption: str = "") -> s
 def table1_html(tables: dict[str, list[StageRow]]) -> str:
     """Table 1 side by side for several models (``{"ResNet-50": rows, ...}``, same stages): stage, output size,
     and each model's specification, then the totals of parameters and multiply-adds."""
+    check_instance("tables", tables, dict, "dict of label -> stage_table rows")
     if not tables:
         raise ValueError("tables must name at least one model")
     labels = list(tables)

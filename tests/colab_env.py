@@ -3,8 +3,8 @@
 Colab ships ipywidgets 7.7.1 (no ``widgets.Stack``), an older PyTorch than the main environment, no myst-nb
 and no torchinfo; it gets ``resnext_teach`` by pip. This builds ``.venv-colab`` to match: ipywidgets 7.7.1,
 torch 2.13 (CPU build; it stands in for Colab's 2.11: a different, older release than the main environment's),
-no torchvision, no myst-nb, no torchinfo (a chapter's set-up cell installs it as in Colab), and ``resnext_teach``
-installed from a wheel built from this checkout. Notebooks are executed there by that environment's own Python.
+no torchvision, no myst-nb, and ``resnext_teach`` installed from a wheel built from this checkout with its ``[book]``
+extra, as the editions' set-up cell installs it in Colab (that adds torchinfo, which Colab lacks). Notebooks are executed there by that environment's own Python.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def colab_python(wheel_dir: Path) -> Path:
     )
     wheel = next(wheel_dir.glob("resnext_teach-*.whl"))
     _pip(python, "--force-reinstall", "--no-deps", str(wheel))
+    _pip(python, f"{wheel}[book]")  # what the editions' set-up cell adds to Colab: the [book] extra (torchinfo)
     return python
 
 

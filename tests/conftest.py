@@ -89,3 +89,20 @@ def executed_chapter():
         return cache[stem]
 
     return get
+
+
+# Tests that read the built book (its pages, editions or executed notebooks) or run notebooks are marked `book`;
+# the rest are the package's unit tests: `bash scripts/test.sh -m "not book"` runs just those.
+BOOK_MODULES = {"test_editions", "test_built_site", "test_colab_like", "test_notebooks", "test_syllabus_and_exports"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "book: reads the built book or executes notebooks (the rest are unit tests)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        module = Path(str(item.fspath))
+        if (module.stem in BOOK_MODULES or module.parent.name == "browser"
+                or "executed_chapter" in getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.book)

@@ -36,6 +36,8 @@ from resnext_teach.explorers.grouped import (
 from resnext_teach import legal_groups
 from resnext_teach.svg import PALETTE
 
+from helpers import free_of
+
 NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "02_grouped_convolution.ipynb"
 GROUPS = [1, 2, 4, 8, 16, 32, 64]  # the divisors of 64, written out by hand
 
@@ -146,13 +148,6 @@ def test_panes_have_their_pictures_and_formats():
 
 
 # --- the exercises -----------------------------------------------------------------------------------------
-
-def free_of(expected: int, message: str) -> bool:
-    """True when ``expected`` does not appear in ``message`` as a number (plain or with thousands separators)."""
-    return not any(
-        re.search(rf"(?<![\d,.]){re.escape(text)}(?![\d])(?![,.]\d)", message) for text in {str(expected), f"{expected:,}"}
-    )
-
 
 def assert_wrong(feedback, *expected: int, mentions: str | None = None) -> None:
     assert not feedback and feedback.message
@@ -277,8 +272,11 @@ def test_notebook_structure():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert nb.cells[0].source.startswith("(ch-grouped)=\n# Chapter 2: Grouped convolution")
     code = [c for c in nb.cells if c.cell_type == "code"]
-    raising = [c.source for c in code if "raises-exception" in c.metadata.get("tags", [])]
-    assert raising == ["conv2d_params(64, 128, 3, groups=3)", "nn.Conv2d(64, 128, 3, groups=3)"]
+    # Colab ignores tags: the deliberate errors are caught and printed, so "Run all" never stops
+    assert not any("raises-exception" in c.metadata.get("tags", []) for c in code)
+    caught = [c.source for c in code if "except ValueError as error" in c.source]
+    assert [c.split("\n")[1].strip() for c in caught] == ["conv2d_params(64, 128, 3, groups=3)",
+                                                         "nn.Conv2d(64, 128, 3, groups=3)"]
     text = "\n".join(c.source for c in code)
     # the teaching version and the package's module are both compared with nn.Conv2d(groups=G)
     for needle in ("GroupedConv2d.from_conv2d(reference)", "torch.testing.assert_close(package(x), expected)",
@@ -297,8 +295,9 @@ def test_executed_chapter_raises_the_explained_errors_and_glues_reference_number
     """The chapter as the build executed it (glue names and stderr are checked for every chapter in
     test_notebooks): the deliberate errors are the ones the text explains; the headline numbers are the references."""
     run = executed_chapter("02_grouped_convolution")
-    glued, errors = run.glued, run.errors
-    assert errors == [("ValueError", "groups=3 must divide in_channels=64"),
-                      ("ValueError", "in_channels must be divisible by groups")]
+    glued = run.glued
+    assert run.errors == []
+    assert "ValueError: groups=3 must divide in_channels=64" in run.stdout
+    assert "ValueError: in_channels must be divisible by groups" in run.stdout
     assert (glued["params_g1"], glued["params_g32"], glued["weights_per_group"]) == ("73728", "2304", "72")
     assert (glued["in_per_group"], glued["out_per_group"]) == ("2", "4")

@@ -2,6 +2,7 @@
 the notebook, each compared with real modules, PyTorch's FlopCounterMode and independent counts."""
 
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -45,6 +46,8 @@ from resnext_teach.mistakes import (
     time_once,
     width_floored_last,
 )
+
+from helpers import assert_never_reveals as assert_hides
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "chapters" / "04_resnext_block.ipynb"
 RESNEXT50_PARAMS = 25_028_904  # torchvision's documented count for resnext50_32x4d
@@ -218,10 +221,18 @@ def test_mistake_3_width_not_divisible():
                 assert width_floored_last(planes, d, c) == grouped_width(planes, d, c)
 
 
-def test_time_once_is_one_positive_sample_in_eval_mode():
-    block = ResNeXtBottleneck(16, 4, cardinality=2, bottleneck_width=64).train()
-    seconds = time_once(block, torch.randn(1, 16, 4, 4))
-    assert isinstance(seconds, float) and seconds >= 0 and not block.training
+def test_time_once_times_one_forward_pass_in_eval_mode():
+    class Slow(nn.Module):
+        """A forward pass of at least 20 ms that records the mode it ran in."""
+
+        def forward(self, x):
+            self.ran_in_training = self.training
+            time.sleep(0.02)
+            return x
+
+    slow = Slow().train()
+    seconds = time_once(slow, torch.randn(1, 16, 4, 4))
+    assert isinstance(seconds, float) and seconds >= 0.02 and slow.ran_in_training is False
 
 
 # --- the explorer -------------------------------------------------------------------------------------------
@@ -265,12 +276,6 @@ def test_panes_show_exactly_the_formatted_values(settings):
 
 
 # --- the exercises ------------------------------------------------------------------------------------------
-
-def assert_hides(feedback, answer):
-    assert not feedback
-    for text in (str(answer), f"{answer:,}"):
-        assert text not in feedback.message, feedback.message
-
 
 def test_conv2_params_exercise():
     answer = ResNeXtBottleneck(**CONV2_BLOCK).conv2.weight.numel()
@@ -361,9 +366,9 @@ def test_notebook_structure_and_exercise_blocks_match_the_checks():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     assert nb.cells[0].source.startswith("(ch-block)=\n# Chapter 4: The ResNeXt block")
     code = [c for c in nb.cells if c.cell_type == "code"]
-    assert '"torchinfo": "torchinfo"' in code[0].source and "remove-cell" in code[0].metadata["tags"]
-    raising = [c.source for c in code if "raises-exception" in c.metadata.get("tags", [])]
-    assert len(raising) == 2
+    assert "setup(seed=" in code[0].source and "remove-cell" in code[0].metadata["tags"]
+    # Colab ignores tags: a deliberate error is caught and printed, so "Run all" never stops
+    assert not any("raises-exception" in c.metadata.get("tags", []) for c in code)
     assert any(c.source.strip() == "BLOCK_EXPLORER.widget()" for c in code)
     markdown = " ".join(" ".join(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
 
@@ -385,15 +390,15 @@ def test_executed_chapter_raises_the_explained_errors_and_glues_reference_number
     """The chapter as the build executed it (glue names and stderr are checked for every chapter in
     test_notebooks): the deliberate errors are the ones the text explains; the headline numbers are the references."""
     run = executed_chapter("04_resnext_block")
-    glued, errors = run.glued, run.errors
-    assert errors == [("ValueError", "in_channels must be divisible by groups"),
-                      ("ValueError", "groups=8 must divide in_channels=28")]
+    glued = run.glued
+    assert run.errors == []
+    printed = run.stdout
+    assert "ValueError: in_channels must be divisible by groups" in printed
+    assert "ValueError: groups=8 must divide in_channels=28" in printed
     assert int(glued["correct_params"]) == RESNEXT50_PARAMS
     assert int(glued["misbuilt_params"]) == independent_misbuilt_count("resnext50_32x4d")
     assert (glued["d2l_groups"], glued["d2l_inputs_seen"], glued["intended_inputs_seen"]) == ("2", "16", "2")
     assert (glued["rn_conv2"], glued["rx_conv2"], glued["conv2_factor"]) == ("36864", "4608", "8")
     assert (glued["convs_aggregated"], glued["convs_concatenated"], glued["convs_grouped"]) == ("96", "65", "3")
     assert int(glued["ti_extra"]) == 2 * (128 + 128 + 256)
-    for ratio in ("ratio_a", "ratio_b", "ratio_resnet"):
-        assert float(glued[ratio]) > 0
-    assert glued["fastest_form"].strip("'\"") in ("(a) aggregated", "(b) concatenated", "(c) grouped")
+

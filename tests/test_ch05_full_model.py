@@ -36,6 +36,8 @@ from resnext_teach.pretrained import (
 )
 from resnext_teach.stages import block_spec, stage_costs, stage_names, stage_table, table1_html, table_html
 
+from helpers import assert_never_reveals as assert_hidden
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "chapters" / "05_full_model.ipynb"
 HAVE_TORCHVISION = importlib.util.find_spec("torchvision") is not None
@@ -400,15 +402,6 @@ def test_paper_results_lookup_and_complexity():
 # --- exercises ------------------------------------------------------------------------------------------------
 
 
-def numbers_in(message: str) -> set[int]:
-    return {int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", message)}
-
-
-def assert_hidden(feedback, *expected: int) -> None:
-    assert not feedback
-    assert not numbers_in(feedback.message) & set(expected), feedback.message
-
-
 def test_check_stage_params():
     with torch.device("meta"):
         stage = ResNeXt(resnext152_config()).layer3
@@ -445,7 +438,7 @@ def test_check_output_sizes():
         "The first size is right; stage 3": [80, 20, 10, 5],
         "The first size is off": [79, 40, 20, 10],
         "Give 4 numbers": [80, 40, 20],
-        "whole number of pixels": [80.0, 40, 20, 10],
+        "whole number": [80.5, 40, 20, 10],
         "Give a list of 4 whole numbers": "80, 40, 20, 10",
         "Replace `None`": None,
     }
@@ -462,7 +455,7 @@ def test_check_grouped_width():
     assert conv.groups == 32 and conv.weight.shape[1] == expected // 32
     assert check_grouped_width(expected)
     for answer, phrase in ((256, "first stage"), (1024, "one stage earlier"), (expected // 32, "each group"),
-                           (8, "That is d"), (512, "planes"), (4096, "too large"), (2047, "a little too small")):
+                           (8, "That is d"), (512, "planes"), (4096, "Recount"), (2047, "Recount")):
         fb = check_grouped_width(answer)
         assert phrase in fb.message, (answer, fb.message)
         assert_hidden(fb, expected)
@@ -478,28 +471,6 @@ def test_notebook_skeleton():
     for heading in ("What you will learn", "Prerequisites", "Time needed", "## Summary", "## Exercises"):
         assert any(heading in c.source for c in nb.cells if c.cell_type == "markdown"), heading
     setup = next(c for c in nb.cells if c.cell_type == "code")
-    assert setup.metadata["tags"] == ["remove-cell"] and '"torchinfo": "torchinfo"' in setup.source
+    assert setup.metadata["tags"] == ["remove-cell"] and "setup(seed=" in setup.source
     assert sum("```{exercise}" in c.source for c in nb.cells if c.cell_type == "markdown") >= 3
     assert nb.metadata["kernelspec"]["name"] == "python3"
-
-
-def test_notebook_executes_and_every_glued_name_exists():
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(NOTEBOOK, as_version=4)
-
-    NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
-    glued, stderr = set(), []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and out.get("name") == "stderr":
-                stderr.append(out["text"])
-            scrap = out.get("metadata", {}).get("scrapbook")
-            if scrap:
-                glued.add(scrap["name"])
-    assert not stderr, stderr
-    used = set()
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            used |= set(re.findall(r"\{glue:text\}`([A-Za-z0-9_]+)", cell.source))
-    assert used and used <= glued, used - glued

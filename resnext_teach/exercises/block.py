@@ -3,14 +3,12 @@ so the chapter's text, its solutions and these checks use the same ones."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from torch import nn
 
 from ..blocks import ResNeXtBottleneck
 from ..counting import conv2d_macs, conv2d_output_size, conv2d_params
 from ..design import grouped_width
-from .core import NOT_ANSWERED, Feedback, check_integer, right, wrong
+from .core import MAX_MEMBERS, NOT_ANSWERED, Feedback, check_integer, right, wrong
 
 # Exercise 1: the grouped 3x3 of a stage-3 block of ResNeXt-101 (64x4d).
 CONV2_BLOCK = dict(in_channels=1024, planes=256, cardinality=64, bottleneck_width=4)
@@ -57,7 +55,9 @@ def check_conv2_params(answer: object) -> Feedback:
         "like the planes (the width rule in Chapter 3).":
             conv2d_params(d * c, d * c, 3, groups=c),
     }
-    return check_integer(answer, expected, hints, what="the parameter count")
+    method = ("Recount each factor of C_out x (C_in / G) x 3 x 3 for conv2: its width follows the width rule "
+              "int(planes * d / 64) * C, and G is the cardinality.")
+    return check_integer(answer, expected, hints, what="the parameter count", method=method)
 
 
 def first_block_conv_params_answer() -> int:
@@ -81,7 +81,9 @@ def check_first_block_conv_params(answer: object) -> Feedback:
         "The 3x3 layer is grouped: divide its weights by the number of groups.":
             conv1 + conv2d_params(w, w, 3) + conv3 + projection,
     }
-    return check_integer(answer, expected, hints, what="the parameter count")
+    method = ("Recount each convolution in turn: conv1 (1x1), the grouped conv2 (3x3, weights divided by the "
+              "cardinality), conv3 (1x1) and the projection shortcut (1x1), each C_out x (C_in / G) x K x K.")
+    return check_integer(answer, expected, hints, what="the parameter count", method=method)
 
 
 def strided_macs_answer() -> int:
@@ -107,7 +109,9 @@ def check_strided_macs(answer: object) -> Feedback:
         f"The bottleneck width d={d} is the stage-1 path width; in stage 2 each path is twice as wide.":
             conv2d_macs(d * c, d * c, 3, out, groups=c),
     }
-    return check_integer(answer, expected, hints, what="the number of multiply-adds")
+    method = ("Recount each factor: conv2's weights, C_out x (C_in / G) x 3 x 3, times its output positions "
+              "H_out x W_out (stride 2 halves each side).")
+    return check_integer(answer, expected, hints, what="the number of multiply-adds", method=method)
 
 
 def shortcut_answer() -> set[str]:
@@ -121,17 +125,23 @@ def _needs_projection(spec: dict[str, int]) -> bool:
 
 def check_shortcuts(answer: object) -> Feedback:
     """Exercise 4: the letters of the blocks in ``SHORTCUT_CHOICES`` that get a projection shortcut."""
+    form = 'Give the letters as a string such as "AC" or a set such as {"A", "C"}'
     if answer is None:
         return wrong(NOT_ANSWERED)
     if isinstance(answer, str):
         letters = [ch for ch in answer.upper() if not ch.isspace() and ch != ","]
-    elif isinstance(answer, Iterable):
-        letters = [str(a).strip().upper() for a in answer]
+    elif isinstance(answer, (list, tuple, set, frozenset)):
+        if len(answer) > MAX_MEMBERS:
+            return wrong(f"That is far longer than any answer here. {form}.")
+        if not all(isinstance(a, str) for a in answer):
+            return wrong(f"{form}: every member is a letter (a str).")
+        letters = [a.strip().upper() for a in answer]
     else:
-        return wrong('Give the letters as a string such as "AC" or a set such as {"A", "C"}.')
+        return wrong(f"{form}, not {type(answer).__name__}.")
     unknown = sorted(set(letters) - set(SHORTCUT_CHOICES))
     if unknown:
-        return wrong(f"Choose among the letters {', '.join(SHORTCUT_CHOICES)}; {', '.join(unknown)} is not one of them.")
+        shown = ", ".join(repr(u) if len(u) <= 10 else repr(u[:10] + "...") for u in unknown[:3])
+        return wrong(f"Choose among the letters {', '.join(SHORTCUT_CHOICES)}; {shown} is not one of them.")
     chosen = set(letters)
     expected = {k for k, spec in SHORTCUT_CHOICES.items() if _needs_projection(spec)}
     if chosen == expected:

@@ -7,18 +7,12 @@ Each check returns ``Feedback``; hints name a common slip, and no message contai
 from __future__ import annotations
 
 import math
-from numbers import Real
 
 from ..design import RESNET_TEMPLATE, complexity_preserving_width, grouped_width, template_params
 from ..validation import check_positive_int
-from .core import NOT_ANSWERED, Feedback, check_integer, right, wrong
+from .core import Feedback, check_integer, read_real, right, whole_number, wrong
 
 CHANNELS = 256  # the stage-1 template's input and output channels (Eq. 4)
-
-
-def _hints_without(expected: int, hints: dict[str, int]) -> dict[str, int]:
-    """Drop any hint whose wrong value happens to equal the right answer for these arguments."""
-    return {message: value for message, value in hints.items() if value != expected}
 
 
 def check_template_params(answer: object, cardinality: int = 8, bottleneck_width: int = 14) -> Feedback:
@@ -41,7 +35,9 @@ def check_template_params(answer: object, cardinality: int = 8, bottleneck_width
         "The block's convolutions have no bias (bias=False, BatchNorm follows each one), and Eq. 4 has none.": expected
         + width + width + CHANNELS,
     }
-    return check_integer(answer, expected, _hints_without(expected, hints), what="the number of template parameters")
+    method = ("Recount each factor of Eq. 4, C * (256*d + 9*d*d + d*256): C paths, and in each path a 1x1 "
+              "layer into d channels, a 3x3 layer on d channels and a 1x1 layer out of them.")
+    return check_integer(answer, expected, hints, what="the number of template parameters", method=method)
 
 
 def check_complexity_preserving_width(answer: object, cardinality: int = 16) -> Feedback:
@@ -51,23 +47,20 @@ def check_complexity_preserving_width(answer: object, cardinality: int = 16) -> 
     expected = complexity_preserving_width(c, channels=CHANNELS)
     budget = template_params(*RESNET_TEMPLATE, channels=CHANNELS)
     a, b = 9 * c, 2 * CHANNELS * c
-    root = (-b + math.sqrt(b * b + 4 * a * budget)) / (2 * a)
-    if answer is None:
-        return wrong(NOT_ANSWERED)
-    if isinstance(answer, bool) or not isinstance(answer, Real):
-        return wrong(f"Give the width d as a number, not {type(answer).__name__}.")
-    if not math.isfinite(answer):
-        return wrong("The width d is a finite whole number of channels.")
-    if answer != int(answer):
-        if abs(answer - root) < 0.01:
+    root = (math.isqrt(b * b + 4 * a * budget) - b) / (2 * a)  # the positive root (isqrt: exact for any C)
+    value = whole_number(answer)
+    if value is None:
+        number = read_real(answer, "the width d")
+        if isinstance(number, Feedback):
+            return number
+        if abs(number - root) < 0.01:
             return wrong("That is the exact root of Eq. 4. A layer has a whole number of channels: round it to the "
                          "nearest integer (the rounding that reproduces Table 2).")
         return wrong("The width d is a whole number of channels.")
-    answer = int(answer)
-    if answer == expected:
-        params = template_params(c, answer, CHANNELS)
-        return right(f"d = {answer} gives {params:,} parameters, {params / budget:.1%} of ResNet's {budget:,}.")
-    dense_3x3 = (-b + math.sqrt(b * b + 4 * 9 * c * c * budget)) / (2 * 9 * c * c)  # solved with 9*(C*d)^2
+    if value == expected:
+        params = template_params(c, value, CHANNELS)
+        return right(f"d = {value} gives {params:,} parameters, {params / budget:.1%} of ResNet's {budget:,}.")
+    dense_3x3 = (math.isqrt(b * b + 4 * 9 * c * c * budget) - b) / (2 * 9 * c * c)  # solved with 9*(C*d)^2
     hints = {
         "You rounded the root down. Round to the nearest integer (that reproduces Table 2): compare the two "
         "widths on either side of the root.":
@@ -77,15 +70,9 @@ def check_complexity_preserving_width(answer: object, cardinality: int = 16) -> 
             round(dense_3x3),
         "With d = 64 the template is C times ResNet's: did you leave out the factor C in Eq. 4?": RESNET_TEMPLATE[1],
     }
-    for message, value in _hints_without(expected, hints).items():
-        if answer == value:
-            return wrong(message)
-    if answer <= 0:
-        return wrong("The width d is a positive number of channels.")
-    params = template_params(c, answer, CHANNELS)
-    direction = "too many" if params > budget else "too few"
-    return wrong(f"With d = {answer} the template has {params:,} parameters, {direction} for the budget of "
-                 f"{budget:,}. Solve C * (256*d + 9*d*d + d*256) = {budget:,} for d.")
+    method = (f"Solve C * (256*d + 9*d*d + d*256) = {budget:,} for d (a quadratic equation: take its positive "
+              "root), then round the root to the nearest integer.")
+    return check_integer(value, expected, hints, what="the width d", method=method)
 
 
 def check_grouped_width(answer: object, planes: int = 256, cardinality: int = 32, bottleneck_width: int = 4) -> Feedback:
@@ -103,4 +90,6 @@ def check_grouped_width(answer: object, planes: int = 256, cardinality: int = 32
         "That is planes itself. The grouped width follows int(planes * d / 64) * C.": planes,
         "Did you forget to divide by 64 in int(planes * d / 64)?": planes * d * c,
     }
-    return check_integer(answer, expected, _hints_without(expected, hints), what="the grouped width")
+    method = ("Recount each factor of int(planes * d / 64) * C: the width of one group in this stage, times the "
+              "number of groups.")
+    return check_integer(answer, expected, hints, what="the grouped width", method=method)

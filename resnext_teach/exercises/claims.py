@@ -5,10 +5,8 @@ Each expected value is computed from the package's formulas; messages say what i
 
 from __future__ import annotations
 
-from numbers import Real
-
 from ..counting import conv2d_macs, conv2d_params
-from .core import NOT_ANSWERED, Feedback, check_integer, right, wrong
+from .core import Feedback, check_integer, read_real, right, wrong
 
 # Exercise "parameter cut": a 3x3 convolution, 256 -> 256 channels, dense vs 64 groups (as in ResNeXt-101 64x4d).
 CUT_CHANNELS, CUT_GROUPS = 256, 64
@@ -26,23 +24,26 @@ INTENSITY_CHANNELS, INTENSITY_SIZE, BYTES_PER_FLOAT = 256, 28, 4
 
 
 def _check_close(
-    answer: object, expected: float, rel: float, hints: dict[str, float] | None = None, what: str = "the value"
+    answer: object,
+    expected: float,
+    rel: float,
+    hints: dict[str, float] | None = None,
+    what: str = "the value",
+    method: str = "Recount each factor of the formula.",
 ) -> Feedback:
-    """Check a real answer to relative tolerance ``rel``; ``hints`` map a message to a known wrong value."""
-    if answer is None:
-        return wrong(NOT_ANSWERED)
-    if isinstance(answer, bool) or not isinstance(answer, Real):
-        return wrong(f"Give {what} as a number, not {type(answer).__name__}.")
-    value = float(answer)
+    """Check a real answer to relative tolerance ``rel``; ``hints`` map a message to a known wrong value (those
+    within tolerance of ``expected`` are dropped); any other wrong answer gets ``method``, never a direction."""
+    value = read_real(answer, what)
+    if isinstance(value, Feedback):
+        return value
     if abs(value - expected) <= rel * abs(expected):
         return right()
     for message, known in (hints or {}).items():
-        if abs(value - known) <= rel * abs(known):
+        if abs(known - expected) > rel * abs(expected) and abs(value - known) <= rel * abs(known):
             return wrong(message)
     if value <= 0:
-        return wrong(f"{what.capitalize()} is positive.")
-    size = "too large" if value > expected else "too small"
-    return wrong(f"Your answer is {size}. Recount each factor of the formula.")
+        return wrong(f"{what[:1].upper() + what[1:]} is positive.")
+    return wrong(f"That is not {what}. {method}")
 
 
 def expected_parameter_cut() -> float:
@@ -60,7 +61,8 @@ def check_parameter_cut(answer: object) -> Feedback:
         "Give a percentage (a number between 0 and 100), not a fraction.": expected / 100,
         "That is the cut for 32 groups (the popular 96.9%); this layer has 64.": 100 * (1 - 1 / 32),
     }
-    return _check_close(answer, expected, 1e-3, hints, what="the percentage")
+    method = "Count the weights of both layers, C_out x (C_in / G) x 3 x 3, and give 100 x (dense - grouped) / dense."
+    return _check_close(answer, expected, 1e-3, hints, what="the percentage", method=method)
 
 
 def expected_jacobian_zeros() -> int:
@@ -76,7 +78,9 @@ def check_jacobian_zeros(answer: object) -> Feedback:
         "That counts the entries that can be non-zero (the diagonal blocks); the question asks for the zeros.": c * c // g,
         "That counts the off-diagonal blocks, not their entries: each block holds (C/G) x (C/G) entries.": g * g - g,
     }
-    return check_integer(answer, expected_jacobian_zeros(), hints, what="the number of zero entries")
+    method = ("Count the entries that can be non-zero first: each of the C output channels sees C/G input "
+              "channels. The zeros are all the other entries of the C x C matrix.")
+    return check_integer(answer, expected_jacobian_zeros(), hints, what="the number of zero entries", method=method)
 
 
 def expected_training_macs() -> int:
@@ -98,7 +102,9 @@ def check_training_macs(answer: object) -> Feedback:
         "The input needs a gradient too: the backward pass computes the input gradient and the weight gradient.":
             2 * forward,
     }
-    return check_integer(answer, expected_training_macs(), hints, what="the number of multiply-adds")
+    method = ("Count the forward pass's multiply-adds, C_out x (C_in / G) x 3 x 3 x H_out x W_out, then what the "
+              "backward pass adds: the input gradient and the weight gradient each redo the forward's work.")
+    return check_integer(answer, expected_training_macs(), hints, what="the number of multiply-adds", method=method)
 
 
 def expected_intensity() -> float:
@@ -120,4 +126,6 @@ def check_intensity(answer: object) -> Feedback:
         "That uses the dense layer's multiply-adds; this layer has one group per channel.":
             conv2d_macs(c, c, 3, s) / (BYTES_PER_FLOAT * (2 * c * s * s + conv2d_params(c, c, 3, groups=c))),
     }
-    return _check_close(answer, expected_intensity(), 0.01, hints, what="the intensity")
+    method = ("Divide the layer's multiply-adds by the bytes it moves: input, weights and output, 4 bytes per "
+              "float32 number.")
+    return _check_close(answer, expected_intensity(), 0.01, hints, what="the intensity", method=method)

@@ -8,15 +8,12 @@ common slips (forgot the bias, K instead of K*K, forgot H*W, FLOPs instead of MA
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from numbers import Integral, Real
 
-import torch
 from torch import nn
 
 from ..counting import conv2d_macs, conv2d_output_size, conv2d_params, count_parameters
-from .core import NOT_ANSWERED, Feedback, check_integer, right, wrong
+from .core import Feedback, check_integer, read_real, read_whole_numbers, right, wrong
 
 
 @dataclass(frozen=True)
@@ -71,19 +68,17 @@ def check_params_exercise(answer: object) -> Feedback:
         "The bias has one number per output channel, not per input channel.": weights + c_in,
         "The bias has one number per output channel, not one for the whole layer.": weights + 1,
     }
-    return check_integer(answer, expected, hints, what="the parameter count")
+    method = "Recount each factor of C_in x C_out x K x K, then add the bias: one number per output channel."
+    return check_integer(answer, expected, hints, what="the parameter count", method=method)
 
 
 def check_weight_shape_exercise(answer: object) -> Feedback:
     """Exercise: ``tuple(SHAPE_LAYER.build().weight.shape)``, given as a tuple, list or ``torch.Size``."""
     expected = tuple(SHAPE_LAYER.build().weight.shape)  # (C_out, C_in, K, K)
-    if answer is None:
-        return wrong(NOT_ANSWERED)
-    if isinstance(answer, (str, bytes)) or not isinstance(answer, (Sequence, torch.Size)):
-        return wrong("Give the shape as a tuple of integers, like (a, b, c, d).")
-    if not all(isinstance(n, Integral) and not isinstance(n, bool) for n in answer):
-        return wrong("Every entry of a shape is a whole number (an int).")
-    shape = tuple(int(n) for n in answer)
+    values = read_whole_numbers(answer, "the shape", ordered=True, form="a tuple of integers, like (a, b, c, d)")
+    if isinstance(values, Feedback):
+        return values
+    shape = tuple(values)
     if shape == expected:
         return right()
     if len(shape) == 3:
@@ -126,7 +121,9 @@ def check_macs_exercise(answer: object) -> Feedback:
         "That is the FLOP count of PyTorch's FlopCounterMode, which counts a multiply-add as 2. The question asks "
         "for multiply-adds.": 2 * expected,
     }
-    return check_integer(answer, expected, hints, what="the number of multiply-accumulates")
+    method = ("Recount each factor: the weights C_in x C_out x K x K, times the output's H_out x W_out "
+              "(floor((H + 2 x padding - K) / stride) + 1 on each side).")
+    return check_integer(answer, expected, hints, what="the number of multiply-accumulates", method=method)
 
 
 def doubling_factor() -> float:
@@ -140,11 +137,9 @@ def doubling_factor() -> float:
 def check_doubling_exercise(answer: object) -> Feedback:
     """Exercise: the factor by which weights (and MACs at a fixed output size) grow when K doubles."""
     expected = doubling_factor()
-    if answer is None:
-        return wrong(NOT_ANSWERED)
-    if isinstance(answer, bool) or not isinstance(answer, Real):
-        return wrong(f"Give the factor as a number, not {type(answer).__name__}.")
-    value = float(answer)
+    value = read_real(answer, "the factor")
+    if isinstance(value, Feedback):
+        return value
     if math.isclose(value, expected, rel_tol=1e-6):
         return right()
     if math.isclose(value, math.sqrt(expected), rel_tol=1e-6):

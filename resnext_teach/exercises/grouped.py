@@ -7,13 +7,12 @@ a bias); no message contains the expected answer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from numbers import Integral
+from ..counting import conv2d_params, legal_groups
+from ..validation import check_groups, describe
+from .core import Feedback, check_integer, read_whole_numbers, right, wrong
 
-from ..counting import conv2d_params
-from ..counting import legal_groups
-from ..validation import check_groups
-from .core import NOT_ANSWERED, Feedback, check_integer, right, wrong
+METHOD = ("Recount each factor of C_out x (C_in / G) x K x K: every one of the C_out filters is C_in / G channels "
+          "deep and K x K wide.")
 
 # Exercise "parameters": the grouped 3x3 conv of the first block of stage 2 (conv3) in ResNeXt-50 (32x4d).
 PARAMS_EXERCISE = {"in_channels": 256, "out_channels": 256, "kernel_size": 3, "groups": 32}
@@ -44,8 +43,7 @@ def _slips(in_channels: int, out_channels: int, kernel_size: int, groups: int) -
         "The layer has bias=False: count the weights only.": right_value + c_out,
         "The kernel is K x K: did you use K once instead of K squared?": right_value // k,
     }
-    # A slip can coincide with the right value for special sizes; drop such hints (they would be wrong).
-    return {message: value for message, value in slips.items() if value != right_value}
+    return slips  # a slip that coincides with the right value for special sizes is dropped by check_integer
 
 
 def check_params_exercise(answer: object) -> Feedback:
@@ -53,7 +51,7 @@ def check_params_exercise(answer: object) -> Feedback:
     c = PARAMS_EXERCISE
     expected = conv2d_params(c["in_channels"], c["out_channels"], c["kernel_size"], groups=c["groups"])
     hints = _slips(c["in_channels"], c["out_channels"], c["kernel_size"], c["groups"])
-    return check_integer(answer, expected, hints=hints, what="the number of weights")
+    return check_integer(answer, expected, hints=hints, what="the number of weights", method=METHOD)
 
 
 def check_per_group_exercise(answer: object) -> Feedback:
@@ -70,8 +68,8 @@ def check_per_group_exercise(answer: object) -> Feedback:
         "The kernel is K x K: did you use K once instead of K squared?": (c_in // g) * (c_out // g) * k,
         "The layer has bias=False: count the weights only.": expected + c_out // g,
     }
-    hints = {message: value for message, value in hints.items() if value != expected}
-    return check_integer(answer, expected, hints=hints, what="the number of weights in one group")
+    method = ("Recount each factor of one group: C_out / G filters, each C_in / G channels deep and K x K wide.")
+    return check_integer(answer, expected, hints=hints, what="the number of weights in one group", method=method)
 
 
 def check_depthwise_exercise(answer: object) -> Feedback:
@@ -85,20 +83,14 @@ def check_depthwise_exercise(answer: object) -> Feedback:
         "The kernel is K x K: did you use K once instead of K squared?": n * k,
         "That is one channel's filter: there is one filter per channel.": k * k,
     }
-    return check_integer(answer, expected, hints=hints, what="the number of weights")
+    method = "With G = C_in = C_out, recount each factor of C_out x (C_in / G) x K x K."
+    return check_integer(answer, expected, hints=hints, what="the number of weights", method=method)
 
 
 def _as_int_set(answer: object, what: str) -> set[int] | Feedback:
     """The answer as a set of ints, or the Feedback that explains why it cannot be read as one."""
-    if answer is None:
-        return wrong(NOT_ANSWERED)
-    if isinstance(answer, (str, bytes)) or not isinstance(answer, Iterable):
-        return wrong(f"Give {what} as a list or set of integers, e.g. [1, 2], not {type(answer).__name__}.")
-    values = list(answer)
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, Integral):
-            return wrong(f"Every member of {what} must be an integer; {v!r} is a {type(v).__name__}.")
-    return {int(v) for v in values}
+    values = read_whole_numbers(answer, what)
+    return values if isinstance(values, Feedback) else set(values)
 
 
 def check_legal_groups_exercise(answer: object) -> Feedback:
@@ -114,7 +106,7 @@ def check_legal_groups_exercise(answer: object) -> Feedback:
     expected = set(legal_groups(c_in, c_out))
     for g in sorted(given - expected):
         if g <= 0:
-            return wrong(f"groups={g} is not allowed: the number of groups is a positive integer.")
+            return wrong(f"groups={describe(g)} is not allowed: the number of groups is a positive integer.")
         try:
             check_groups(c_in, c_out, g)
         except ValueError as error:
@@ -123,7 +115,7 @@ def check_legal_groups_exercise(answer: object) -> Feedback:
             rule += f" (it divides out_channels={c_out}, but G must divide both channel counts)"
         elif c_out % g and not c_in % g:
             rule += f" (it divides in_channels={c_in}, but G must divide both channel counts)"
-        return wrong(f"{g} is not legal: {rule}.")
+        return wrong(f"{describe(g)} is not legal: {rule}.")
     missing = expected - given
     if not missing:
         return right()

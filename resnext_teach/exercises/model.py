@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
-from numbers import Integral
 
 import torch
 from torch import nn
 
 from ..counting import conv2d_output_size, count_parameters
 from ..models import MODEL_CONFIGS, ModelConfig, ResNeXt, build_model
-from .core import NOT_ANSWERED, Feedback, check_integer, right, wrong
+from ..validation import check_positive_int
+from .core import Feedback, check_integer, read_whole_numbers, right, wrong
 
 
 @lru_cache(maxsize=None)
@@ -80,11 +79,18 @@ def stage_params_hints() -> dict[str, int]:
 def check_stage_params(answer: object) -> Feedback:
     """Exercise: learnable parameters of ``layer3`` (the paper's conv4 stage, 36 blocks) of ResNeXt-152 (32×4d)."""
     expected = _layer3_params(RESNEXT152_LAYERS[2])
-    return check_integer(answer, expected, stage_params_hints(), what="the number of parameters")
+    method = ("Recount each part: the first block (with its projection shortcut) once, plus 35 times a later "
+              "block; in each block every convolution and every BatchNorm (a scale and a shift per channel).")
+    return check_integer(answer, expected, stage_params_hints(), what="the number of parameters", method=method)
 
 
 def stage_output_sizes(name: str = "resnext50_32x4d", image_size: int = 320) -> list[int]:
     """Side of the (square) output of each stage ``layer1, layer2, ...`` of model ``name``, by running it on meta."""
+    return list(_stage_output_sizes(name, check_positive_int("image_size", image_size)))
+
+
+@lru_cache(maxsize=64)
+def _stage_output_sizes(name: str, image_size: int) -> tuple[int, ...]:
     model = _meta_model(name)
     sizes: list[int] = []
     hooks = [s.register_forward_hook(lambda _m, _i, out: sizes.append(out.shape[-1])) for s in model.stages]
@@ -94,22 +100,22 @@ def stage_output_sizes(name: str = "resnext50_32x4d", image_size: int = 320) -> 
     finally:
         for hook in hooks:
             hook.remove()
-    return sizes
+    return tuple(sizes)
 
 
 def check_output_sizes(answer: object, image_size: int = 320) -> Feedback:
     """Exercise: spatial size after conv2, conv3, conv4, conv5 (layer1..layer4) of ResNeXt-50 for a square image."""
-    if answer is None:
-        return wrong(NOT_ANSWERED)
-    expected = stage_output_sizes("resnext50_32x4d", image_size)
+    expected = stage_output_sizes("resnext50_32x4d", image_size)  # checks image_size
     n = len(expected)
-    if isinstance(answer, (str, bytes)) or not isinstance(answer, Sequence):
+    if answer is not None and not isinstance(answer, (list, tuple)) and not hasattr(answer, "tolist"):
         return wrong(f"Give a list of {n} whole numbers, one per stage (conv2 to conv5).")
+    values = read_whole_numbers(answer, "the sizes", ordered=True,
+                                form=f"a list of {n} whole numbers, one per stage (conv2 to conv5)")
+    if isinstance(values, Feedback):
+        return values
+    answer = values
     if len(answer) != n:
         return wrong(f"Give {n} numbers, one per stage from conv2 (layer1) to conv5 (layer4); you gave {len(answer)}.")
-    if not all(isinstance(a, Integral) and not isinstance(a, bool) for a in answer):
-        return wrong("Each size is a whole number of pixels (an int).")
-    answer = [int(a) for a in answer]
     if answer == expected:
         return right()
     # Slips, each computed by changing one step of the real path (stem conv, max-pool, stride-2 stages).
@@ -146,4 +152,6 @@ def check_grouped_width(answer: object) -> Feedback:
         "That is d, the width of one path in the first stage.": model.config.bottleneck_width,
         "That is planes for layer4; the grouped width is int(planes × d / 64) × C.": model.layer4[0].planes,
     }
-    return check_integer(answer, expected, hints, what="the number of channels")
+    method = ("Recount each factor of the width rule int(planes * d / 64) * C for layer4: its planes, the "
+              "bottleneck width d and the cardinality C of this model.")
+    return check_integer(answer, expected, hints, what="the number of channels", method=method)
