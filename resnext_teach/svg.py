@@ -58,9 +58,15 @@ def connectivity_svg(mask: torch.Tensor, description: str, size: int = 200) -> s
     return svg_document(f'<g transform="translate(18,2)">{"".join(parts)}{axis}</g>', size + 22, size + 20, description)
 
 
-def bar_svg(values: dict[str, float], description: str, width: int = 320, bar_height: int = 18, unit: str = "") -> str:
-    """Horizontal bars, one per label, scaled to the largest value, each with its number written beside it."""
-    top = max(values.values()) or 1.0
+def bar_svg(values: dict[str, float], description: str, width: int = 320, bar_height: int = 18, unit: str = "",
+            scale_max: float | None = None) -> str:
+    """Horizontal bars, one per label, each with its number written beside it. ``scale_max`` is the value drawn
+    at full length: an explorer passes the largest value over all its positions, so that every position is drawn
+    on one scale (doubling a number doubles its bar); without it the largest bar here is full length."""
+    top = max(values.values()) if scale_max is None else scale_max
+    if any(v > top for v in values.values()):
+        raise ValueError(f"scale_max={scale_max} is smaller than a value to draw ({max(values.values())})")
+    top = top or 1.0
     label_w = 110
     parts = []
     for i, (label, value) in enumerate(values.items()):
@@ -68,7 +74,8 @@ def bar_svg(values: dict[str, float], description: str, width: int = 320, bar_he
         length = (width - label_w - 90) * value / top
         parts.append(
             f'<text x="{label_w - 6}" y="{y + bar_height * 0.75}" font-size="12" text-anchor="end">{escape(label)}</text>'
-            f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_height}" fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<rect x="{label_w}" y="{y}" width="{length:.3f}" height="{bar_height}" fill="{PALETTE[i % len(PALETTE)]}" '
+            f'data-rxt-value="{value}"/>'
             f'<text x="{label_w + length + 4:.1f}" y="{y + bar_height * 0.75}" font-size="12">{value:,.0f}{unit}</text>'
         )
     height = len(values) * (bar_height + 6)

@@ -786,3 +786,15 @@ def test_measuring_keeps_the_inputs_gradient():
     assert x.grad is None and conv.weight.grad is None
     counted = flops.measure_flops(conv, x, backward=True)
     assert counted == flops.measure_flops(conv, x, backward=True)  # nothing accumulates between calls
+
+
+def test_every_check_invites_an_answer_while_it_is_none():
+    """`answer = None` is an invitation (neutral colour, no backticks), not an error; a wrong answer is."""
+    for name, check in CHECKS.items():
+        feedback = check(None)
+        assert not feedback and not feedback.answered, name
+        html = feedback._repr_html_()
+        assert "Your turn." in html and "`" not in html and "<code>None</code>" in html, (name, html)
+        assert "#b02a37" not in html, f"{name}: red is for wrong answers"
+        wrong_answer = check("not an answer")
+        assert not wrong_answer and wrong_answer.answered and "Not yet." in wrong_answer._repr_html_()

@@ -417,7 +417,7 @@ def test_check_stage_params():
     for value in (expected + 1, expected * 2, 1, 0, -expected, "7", None, True, 2.5):
         fb = check_stage_params(value)
         assert_hidden(fb, expected)
-    assert "Replace `None`" in check_stage_params(None).message
+    assert "Replace None" in check_stage_params(None).message
 
 
 def test_check_output_sizes():
@@ -440,7 +440,7 @@ def test_check_output_sizes():
         "Give 4 numbers": [80, 40, 20],
         "whole number": [80.5, 40, 20, 10],
         "Give a list of 4 whole numbers": "80, 40, 20, 10",
-        "Replace `None`": None,
+        "Replace None": None,
     }
     for phrase, answer in cases.items():
         fb = check_output_sizes(answer)

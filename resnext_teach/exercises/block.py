@@ -8,7 +8,7 @@ from torch import nn
 from ..blocks import ResNeXtBottleneck
 from ..counting import conv2d_macs, conv2d_output_size, conv2d_params
 from ..design import grouped_width
-from .core import MAX_MEMBERS, NOT_ANSWERED, Feedback, check_integer, right, wrong
+from .core import MAX_MEMBERS, Feedback, check_integer, right, unanswered, wrong
 
 # Exercise 1: the grouped 3x3 of a stage-3 block of ResNeXt-101 (64x4d).
 CONV2_BLOCK = dict(in_channels=1024, planes=256, cardinality=64, bottleneck_width=4)
@@ -127,7 +127,7 @@ def check_shortcuts(answer: object) -> Feedback:
     """Exercise 4: the letters of the blocks in ``SHORTCUT_CHOICES`` that get a projection shortcut."""
     form = 'Give the letters as a string such as "AC" or a set such as {"A", "C"}'
     if answer is None:
-        return wrong(NOT_ANSWERED)
+        return unanswered()
     if isinstance(answer, str):
         letters = [ch for ch in answer.upper() if not ch.isspace() and ch != ","]
     elif isinstance(answer, (list, tuple, set, frozenset)):

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from html import escape
 from numbers import Integral, Rational, Real
 
-NOT_ANSWERED = "Replace `None` with your answer, then run the cell again."
+NOT_ANSWERED = "Replace None with your answer, then run the cell again."
 
 RECOUNT = "Recount each factor of the formula."
 """The default method hint of ``check_integer`` when no known slip explains a wrong answer."""
@@ -38,19 +38,30 @@ class Feedback:
 
     correct: bool
     message: str
+    answered: bool = True  # False while the cell still holds ``answer = None``: an invitation, not an error
 
     def __bool__(self) -> bool:
         return self.correct
 
+    @property
+    def head(self) -> str:
+        return "Correct!" if self.correct else "Not yet." if self.answered else "Your turn."
+
     def __str__(self) -> str:
-        return ("Correct! " if self.correct else "Not yet. ") + self.message
+        return f"{self.head} {self.message}".strip()
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        colour, mark = ("#1b7f3b", "&#10004;") if self.correct else ("#b02a37", "&#10008;")
-        head = "Correct!" if self.correct else "Not yet."
-        return f'<p style="color:{colour}"><b>{mark} {head}</b> {escape(self.message)}</p>'
+        if self.correct:
+            colour, mark = "#1b7f3b", "&#10004;"  # green tick
+        elif self.answered:
+            colour, mark = "#9a3412", "&#10008;"  # a wrong answer: dark orange cross
+        else:
+            colour, mark = "#4b5563", "&#9998;"   # not answered yet: neutral grey pencil
+        message = escape(self.message).replace("None", "<code>None</code>", 1) if not self.answered else escape(self.message)
+        return (f'<p class="rxt-feedback" style="color:{colour}; margin:0.25rem 0"><b>{mark} {self.head}</b> '
+                f"{message}</p>")
 
 
 def right(message: str = "") -> Feedback:
@@ -59,6 +70,11 @@ def right(message: str = "") -> Feedback:
 
 def wrong(message: str) -> Feedback:
     return Feedback(False, message)
+
+
+def unanswered() -> Feedback:
+    """What a check says while the answer is still ``None``."""
+    return Feedback(False, NOT_ANSWERED, answered=False)
 
 
 def _capitalized(what: str) -> str:
@@ -108,7 +124,7 @@ def whole_number(value: object) -> int | None:
 def read_whole_number(answer: object, what: str) -> int | Feedback:
     """The answer as an ``int``, or the ``Feedback`` that says what form a whole-number answer must have."""
     if answer is None:
-        return wrong(NOT_ANSWERED)
+        return unanswered()
     value = whole_number(answer)
     if value is not None:
         return value
@@ -130,7 +146,7 @@ def read_whole_number(answer: object, what: str) -> int | Feedback:
 def read_real(answer: object, what: str) -> float | Feedback:
     """The answer as a finite ``float``, or the ``Feedback`` that says what form a number answer must have."""
     if answer is None:
-        return wrong(NOT_ANSWERED)
+        return unanswered()
     if _is_bool(answer):
         return wrong(f"Give {what} as a number, not bool: True and False are not numbers here.")
     if _is_array(answer):
@@ -154,7 +170,7 @@ def read_whole_numbers(
     if form is None:
         form = f"a list{'' if ordered else ' or set'} of whole numbers, like [a, b, c]"
     if answer is None:
-        return wrong(NOT_ANSWERED)
+        return unanswered()
     if _is_array(answer):
         return wrong(f"That is a tensor or array: use .tolist() to turn it into a list, then give {what} as "
                      f"{form}.")

@@ -7,6 +7,7 @@ with a real block's ``numel()`` and ``FlopCounterMode``).
 
 from __future__ import annotations
 
+import functools
 from html import escape
 from typing import Any
 
@@ -21,6 +22,7 @@ SPATIAL = 56  # the stage-1 map of a 224x224 image
 CARDINALITIES = (1, 2, 4, 8, 16, 32, 64)
 BOTTLENECK_WIDTHS = (1, 2, 4, 8, 14, 24, 40, 64)
 LAYERS = ("conv1", "conv2", "conv3")
+DRAWN_WIDTH = 256  # bars are drawn for blocks with C x d <= 256 (every ResNeXt of the paper), on one scale
 
 
 def block_counts(cardinality: int, bottleneck_width: int) -> dict[str, Any]:
@@ -60,6 +62,14 @@ def _fmt(key: str, value: Any) -> str:
     return BLOCK_EXPLORER.format(key, value)
 
 
+@functools.cache
+def bar_scale() -> int:
+    """The largest layer count over the drawn positions: the bars' one scale, so doubling C doubles what is drawn.
+    (Over all positions the range would be 9 to 2.4 million: the paper's blocks would be drawn a few pixels long.)"""
+    return max(block_counts(cardinality=c, bottleneck_width=d)[f"{name}_params"]
+               for c in CARDINALITIES for d in BOTTLENECK_WIDTHS for name in LAYERS if c * d <= DRAWN_WIDTH)
+
+
 def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     c, d = settings["cardinality"], settings["bottleneck_width"]
     w = values["width"]
@@ -96,12 +106,17 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         f"Multiply-adds: {value_span('vs_resnet', _fmt('vs_resnet', values['vs_resnet']))} times "
         "the ResNet block's (1x64d).</p>"
     )
-    bars = bar_svg(
-        {name: values[f"{name}_params"] for name in LAYERS},
-        f"Convolution parameters of the {c}x{d}d block: conv1 {values['conv1_params']}, "
-        f"conv2 {values['conv2_params']}, conv3 {values['conv3_params']}",
-        width=360,
-    )
+    if w > DRAWN_WIDTH:
+        bars = (f"<p style=\"margin:2px 0; font-style:italic\">No bars: a grouped width of {w} channels is beyond the "
+                f"drawing's scale (C x d up to {DRAWN_WIDTH}, every block of the paper).</p>")
+    else:
+        bars = bar_svg(
+            {name: values[f"{name}_params"] for name in LAYERS},
+            f"Convolution parameters of the {c}x{d}d block: conv1 {values['conv1_params']}, "
+            f"conv2 {values['conv2_params']}, conv3 {values['conv3_params']}",
+            width=360,
+            scale_max=bar_scale(),
+        )
     return table + summary + bars
 
 

@@ -12,6 +12,8 @@ Every number comes from ``resnext_teach.design``; the tests compare them with re
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any
 
 from ..counting import conv2d_params
@@ -96,6 +98,14 @@ def groups_strip_svg(cardinality: int, bottleneck_width: int, naive_width: int, 
     return svg_document("".join(parts), width, top + 2 * gap, description)
 
 
+@functools.cache
+def bar_scale() -> int:
+    """The largest template count over every position: the bars' one scale."""
+    resnet = template_params(*RESNET_TEMPLATE, channels=CHANNELS)
+    return max([resnet] + [cardinality_values(cardinality=c)[key] for c in CARDINALITIES
+                           for key in ("template_params", "naive_params")])
+
+
 def _render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     c = settings["cardinality"]
     fmt = CARDINALITY_EXPLORER.format
@@ -124,7 +134,7 @@ def _render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         ]
     )
     d, naive_d = values["bottleneck_width"], values["naive_bottleneck_width"]
-    bars = bar_svg(
+    bars = bar_svg(  # one scale for every C: the naive template's parameters fall as C grows
         {
             "ResNet 1x64d": template_params(*RESNET_TEMPLATE, channels=CHANNELS),
             f"ResNeXt {c}x{d}d": values["template_params"],
@@ -132,6 +142,7 @@ def _render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         },
         f"Template parameters: ResNet 1x64d, complexity-preserving {c}x{d}d, naive {c}x{naive_d}d",
         width=360,
+        scale_max=bar_scale(),
     )
     box = "display:inline-block; vertical-align:top; margin:0 24px 8px 0"
     return (

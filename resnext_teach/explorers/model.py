@@ -3,6 +3,8 @@ parameters of each stage, for the ImageNet family of Xie et al. 2017 (Tables 1-4
 
 from __future__ import annotations
 
+import functools
+
 from html import escape
 from typing import Any
 
@@ -50,6 +52,14 @@ def compute(depth: int, template: tuple[int, int]) -> dict[str, Any]:
     return values
 
 
+@functools.cache
+def bar_scale() -> int:
+    """The largest stage over every member of the family shown: the bars' one scale, so ResNeXt-101's stages
+    are drawn longer than ResNet-50's."""
+    return max(compute(depth=depth, template=template)[f"params_{s}"]
+               for depth in DEPTH_LAYERS for template in TEMPLATES for s in STAGES)
+
+
 def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     depth, (cardinality, bottleneck_width) = settings["depth"], settings["template"]
     label = model_label(depth, cardinality, bottleneck_width)
@@ -63,6 +73,7 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         {s: values[f"params_{s}"] for s in STAGES},
         f"Parameters per stage of {label}: " + ", ".join(f"{s} {values[f'params_{s}']:,}" for s in STAGES),
         width=360,
+        scale_max=bar_scale(),
     )
     return (
         f"<p style='margin:0 0 4px 0'><b>{escape(label)}</b></p>"
