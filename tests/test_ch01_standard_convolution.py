@@ -187,7 +187,7 @@ def test_params_exercise():
         assert hint in feedback.message
     for wrong in (answer + 7, 2 * answer, 0, -answer, answer + 0.5):
         assert_never_reveals(check_params_exercise(wrong), *forms)
-    assert "Replace `None`" in check_params_exercise(None).message
+    assert "Replace None" in check_params_exercise(None).message
     assert "not str" in check_params_exercise(str(answer)).message
 
 
@@ -213,7 +213,7 @@ def test_weight_shape_exercise():
         feedback = check_weight_shape_exercise(wrong)
         assert_never_reveals(feedback, *forms)
         assert hint in feedback.message, (wrong, feedback.message)
-    for wrong, hint in ((None, "Replace `None`"), ("(64, 3, 7, 7)", "tuple of integers"), (64, "tuple of integers"),
+    for wrong, hint in ((None, "Replace None"), ("(64, 3, 7, 7)", "tuple of integers"), (64, "tuple of integers"),
                         ((64.5, 3, 7, 7), "whole number"), ((True, 3, 7, 7), "whole number")):
         feedback = check_weight_shape_exercise(wrong)
         assert not feedback and hint in feedback.message
@@ -255,7 +255,7 @@ def test_doubling_exercise():
         feedback = check_doubling_exercise(wrong)
         assert not feedback and hint in feedback.message
         assert not re.search(rf"\b{int(answer)}(\.0+)?\b", feedback.message), feedback.message
-    assert "Replace `None`" in check_doubling_exercise(None).message
+    assert "Replace None" in check_doubling_exercise(None).message
     assert "not str" in check_doubling_exercise("4").message
     assert "not bool" in check_doubling_exercise(True).message
 
