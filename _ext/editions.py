@@ -12,7 +12,9 @@ the HTML page shows in its place:
 * solutions (``{solution-start}`` ... ``{solution-end}``, or ``{solution}``) -> moved to a "Solutions" section at
   the end of the Colab edition, left out of the student edition (which is the Colab edition cut before it);
 * the set-up cell -> one that installs ``resnext-teach[book]`` pinned to the commit the book was built from;
-* a cell tagged ``remove-input`` whose output is Markdown -> that Markdown (what the page shows).
+* a cell tagged ``remove-input`` whose output is Markdown -> that Markdown (what the page shows);
+* a hidden cell that only hands values to the prose (``prose(...)``/``glue(...)`` calls) -> nothing: the
+  edition's text holds those numbers already.
 
 Anything else in MyST syntax raises :class:`EditionError`, so new markup cannot reach a notebook unnoticed.
 Outputs are stripped: the reader runs the cells.
@@ -20,6 +22,7 @@ Outputs are stripped: the reader runs the cells.
 
 from __future__ import annotations
 
+import ast
 import posixpath
 import re
 from collections.abc import Callable, Mapping
@@ -221,6 +224,8 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
                 body.append(nbformat.v4.new_code_cell(book.setup_source))  # the first hidden cell: set-up
                 setup_done = True
                 continue
+            if "remove-cell" in tags and only_hands_values_to_prose(cell.source):
+                continue
             shown = _markdown_output(executed.cells[index]) if executed is not None and "remove-input" in tags else None
             if shown is not None:
                 emit(nbformat.v4.new_markdown_cell(conv.inline(shown)))
@@ -260,6 +265,17 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
         if leftover:
             raise EditionError(f"{docname}: MyST markup left in the edition: {leftover[:5]}")
     return Edition(colab=colab, student=student, exercises=exercises)
+
+
+def only_hands_values_to_prose(source: str) -> bool:
+    """True when every statement of a cell is a ``prose(...)`` or ``glue(...)`` call (book plumbing only)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return bool(tree.body) and all(
+        isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
+        and node.value.func.id in ("prose", "glue") for node in tree.body)
 
 
 def _markdown_output(cell: nbformat.NotebookNode) -> str | None:

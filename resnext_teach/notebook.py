@@ -1,7 +1,14 @@
-"""What every chapter notebook does first: seed, quiet timings, and glue that also works outside the build.
+"""What every chapter notebook does first (seed, quiet timings), and how values reach the prose.
 
-Chapters run in three places: the Jupyter Book build (myst-nb present), Jupyter, and Colab (no myst-nb). ``glue``
-hands a value to MyST's ``{glue:text}`` role during the build and does nothing elsewhere.
+Chapters run in three places: the Jupyter Book build (myst-nb present), Jupyter, and Colab (no myst-nb).
+Teaching cells compute; they do not glue. Once per section, a hidden cell hands the numbers the text quotes to
+MyST's ``{glue:text}`` role::
+
+    # For the text (hidden on the page; the notebook editions write these numbers into the text)
+    prose(params_g1=params_g1, params_ratio=params_g1 // params_g32)
+
+``prose`` (and ``glue``, its one-value form) stores values during the build and does nothing elsewhere; the
+notebook editions leave such cells out, since their text already holds the numbers.
 """
 
 from __future__ import annotations
@@ -37,6 +44,12 @@ def in_colab() -> bool:
     except ImportError:
         return False
     return True
+
+
+def prose(**values: object) -> None:
+    """Hand each ``name=value`` to the prose (``{glue:text}`name```); nothing happens outside the book build."""
+    for name, value in values.items():
+        glue(name, value)
 
 
 def glue(name: str, value: object) -> object:

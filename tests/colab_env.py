@@ -23,6 +23,7 @@ COLAB_PACKAGES = [
     "numpy",
     "ipywidgets==7.7.1",
     "matplotlib",
+    "pandas",
     "tqdm",
     "scikit-learn",
     "ipykernel",

@@ -798,3 +798,14 @@ def test_every_check_invites_an_answer_while_it_is_none():
         assert "#b02a37" not in html, f"{name}: red is for wrong answers"
         wrong_answer = check("not an answer")
         assert not wrong_answer and wrong_answer.answered and "Not yet." in wrong_answer._repr_html_()
+
+
+def test_a_right_answer_is_shown_back():
+    """A solution cell ends with its check: the reader sees the answer it computed, not just "Correct!"."""
+    for name in sorted(CHECKS):
+        answer = expected_answer(name)
+        feedback = CHECKS[name](answer)
+        assert feedback, name
+        assert feedback.message.strip(), f"{name}: a right answer gets an empty message"
+        if isinstance(answer, int) and not isinstance(answer, bool):
+            assert f"{answer:,}" in feedback.message or str(answer) in feedback.message, (name, feedback.message)

@@ -126,3 +126,17 @@ def test_every_explorer_draws_its_bars_on_one_scale_across_all_positions():
             wrong = [(w, v) for w, v in bars if abs(w - v * scale) > 0.002]  # widths are written to 0.001 px
             assert not wrong, f"{name}: bars not drawn on one scale: {wrong[:5]}"
     assert checked >= 3, "the block, cardinality and model explorers draw bars"
+
+
+def test_show_is_one_output_with_the_widget_view_and_the_default_pane():
+    """A chapter shows an explorer once: one output whose widget view names the live widget, and whose HTML is
+    the default pane naming the same widget (what a client without widgets, or the built page, shows first)."""
+    from resnext_teach.explorers import all_explorers
+
+    for name, explorer in all_explorers().items():
+        bundle = explorer.show()._repr_mimebundle_()
+        view = bundle["application/vnd.jupyter.widget-view+json"]
+        html = bundle["text/html"]
+        assert html.startswith(f'<div class="rxt-static" data-rxt-model="{view["model_id"]}">'), name
+        assert explorer.pane(**explorer.defaults) in html, name
+        assert view["version_major"] == 2 and view["model_id"]

@@ -37,7 +37,7 @@ def _check_close(
     if isinstance(value, Feedback):
         return value
     if abs(value - expected) <= rel * abs(expected):
-        return right()
+        return right(f"{what.capitalize()}: {value:,.6g}.")
     for message, known in (hints or {}).items():
         if abs(known - expected) > rel * abs(expected) and abs(value - known) <= rel * abs(known):
             return wrong(message)

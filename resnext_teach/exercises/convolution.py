@@ -80,7 +80,7 @@ def check_weight_shape_exercise(answer: object) -> Feedback:
         return values
     shape = tuple(values)
     if shape == expected:
-        return right()
+        return right(f"The weight has shape {shape}.")
     if len(shape) == 3:
         return wrong("A Conv2d weight has four axes. Each filter spans every input channel, so one axis counts the "
                      "input channels, next to the output channels and the kernel's height and width.")
@@ -141,7 +141,7 @@ def check_doubling_exercise(answer: object) -> Feedback:
     if isinstance(value, Feedback):
         return value
     if math.isclose(value, expected, rel_tol=1e-6):
-        return right()
+        return right(f"The factor is {value:g}.")
     if math.isclose(value, math.sqrt(expected), rel_tol=1e-6):
         return wrong("Doubling K doubles the kernel's height and its width: count how the K*K weights of one "
                      "kernel change.")

@@ -221,7 +221,7 @@ def check_integer(
     if isinstance(value, Feedback):
         return value
     if value == expected:
-        return right()
+        return right(f"{what[:1].upper() + what[1:]}: {value:,}.")
     for message, slip in reachable_hints(expected, hints).items():
         if value == slip:
             return wrong(message)

@@ -118,7 +118,7 @@ def check_legal_groups_exercise(answer: object) -> Feedback:
         return wrong(f"{describe(g)} is not legal: {rule}.")
     missing = expected - given
     if not missing:
-        return right()
+        return right(f"G = {', '.join(map(str, sorted(given)))}.")
     count = f"{len(missing)} legal value{'s are' if len(missing) > 1 else ' is'} missing"
     count = count[0].upper() + count[1:]
     if 1 in missing:
@@ -141,7 +141,7 @@ def check_perturbation_exercise(answer: object) -> Feedback:
     group = i // in_per_group
     expected = set(range(group * out_per_group, (group + 1) * out_per_group))
     if given == expected:
-        return right()
+        return right(f"Output channels {min(given)} to {max(given)} (group {group}).")
     if any(o < 0 or o >= c_out for o in given):
         return wrong(f"Output channels are numbered 0 to {c_out - 1}.")
     if given == set(range(c_out)):

@@ -117,7 +117,7 @@ def check_output_sizes(answer: object, image_size: int = 320) -> Feedback:
     if len(answer) != n:
         return wrong(f"Give {n} numbers, one per stage from conv2 (layer1) to conv5 (layer4); you gave {len(answer)}.")
     if answer == expected:
-        return right()
+        return right(f"The stages give {', '.join(f'{s}x{s}' for s in answer)} maps.")
     # Slips, each computed by changing one step of the real path (stem conv, max-pool, stride-2 stages).
     stem = conv2d_output_size(image_size, 7, 2, 3)[0]
     no_pool = [stem] + [stem // 2**i for i in range(1, n)]

@@ -115,6 +115,11 @@ class Explorer:
 
         return HTML(self.pane(**self.defaults))
 
+    def show(self) -> "Shown":
+        """The explorer, once: the live widget where widgets run (Jupyter, Colab, the built book's pages), and
+        its default pane where they cannot (a notebook viewer without widgets, a page without JavaScript)."""
+        return Shown(self, self.widget())
+
     def widget(self) -> Any:
         """The live explorer: nested ``Stack``s + ``jslink`` under ipywidgets 8, a Python callback under 7."""
         import ipywidgets as widgets
@@ -158,6 +163,28 @@ class Explorer:
         stack = widgets.Stack(children=children, selected_index=control.default_index, layout=shared["layout"])
         links.append(widgets.jslink((controls[level], "index"), (stack, "selected_index")))
         return stack
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One output holding both forms of an explorer; each client shows the richest it can.
+
+    Notebook clients show the widget view when they have a widget manager, else the HTML. The built book
+    shows the HTML (``nb_mime_priority_overrides`` in ``_config.yml``), which names the widget's model in
+    ``data-rxt-model``: the page's script (book_js/_static/rxt/widgets-setup.js) asks the HTML manager to render
+    that widget there and hides the default pane once the live one is up."""
+
+    explorer: Explorer
+    box: Any
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        model = self.box.model_id
+        pane = self.explorer.pane(**self.explorer.defaults)
+        return {
+            "text/plain": f"{self.explorer.title} (an interactive explorer)",
+            "text/html": f'<div class="rxt-static" data-rxt-model="{escape(model)}">{pane}</div>',
+            "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0, "model_id": model},
+        }
 
 
 def register(explorer: Explorer) -> Explorer:

@@ -25,7 +25,8 @@ PAGES = site_pages()
 
 
 def declared_widgets(page: str) -> int:
-    return (SITE / page).read_text(encoding="utf-8").count('type="application/vnd.jupyter.widget-view+json"')
+    """The explorers a page prints: each one's default pane names the widget the page makes live beside it."""
+    return (SITE / page).read_text(encoding="utf-8").count('class="rxt-static" data-rxt-model=')
 
 
 WIDGET_PAGES = [p for p in PAGES if declared_widgets(p)]
@@ -304,11 +305,11 @@ def test_page_in_browser(page_path, site, browser, base_url, screenshots, report
 
         registry = all_explorers()
         boxes = page.locator(".rxt-explorer")
-        static = set(page.evaluate("""() => Array.from(document.querySelectorAll('.cell_output .rxt-pane'))
-            .filter(p => !p.closest('.rxt-explorer')).map(p => p.dataset.rxtExplorer)"""))
-        live = set(page.evaluate("""() => Array.from(document.querySelectorAll('.rxt-explorer'))
-            .map(b => (b.querySelector('.rxt-pane') || {dataset: {}}).dataset.rxtExplorer)"""))
-        assert static <= live, f"{page_path}: explorers printed as a static figure but not live: {static - live}"
+        # each explorer appears once: one live widget per printed explorer, its default pane hidden beside it
+        assert boxes.count() == declared_widgets(page_path), f"{page_path}: not one live widget per explorer"
+        seen_twice = page.evaluate("""() => Array.from(document.querySelectorAll('.rxt-static'))
+            .filter(p => p.checkVisibility()).map(p => p.querySelector('.rxt-pane').dataset.rxtExplorer)""")
+        assert not seen_twice, f"{page_path}: default panes still shown beside their live explorer: {seen_twice}"
         for i in range(boxes.count()):
             box = boxes.nth(i)
             name = box.locator(".rxt-pane").first.get_attribute("data-rxt-explorer")
@@ -329,19 +330,19 @@ def test_page_in_browser(page_path, site, browser, base_url, screenshots, report
     ("**/_static/rxt/**/*.js*", "needs JavaScript"),  # none of the widget scripts load
 ])
 def test_fallback_when_widget_scripts_fail(blocked, note, browser, base_url, screenshots):
-    """With the widget scripts blocked, each widget shows a short note and the default figure and numbers printed
-    before it stay visible and correct."""
+    """With the widget scripts blocked, each explorer shows a short note over its default pane, whose figure and
+    numbers stay visible and correct."""
     page_path = WIDGET_PAGES[0]
     page = browser.new_page()
     try:
         page.route(blocked, lambda route: route.abort())
         page.goto(base_url + page_path, wait_until="load")
-        outputs = page.locator(f".cell_output:has(> {WIDGET_VIEW})")
+        outputs = page.locator(".rxt-static")
         assert outputs.count() == declared_widgets(page_path)
         page.wait_for_function(
             """([sel, note]) => Array.from(document.querySelectorAll(sel))
                 .every(o => getComputedStyle(o, '::before').content.includes(note))""",
-            arg=[f".cell_output:has(> {WIDGET_VIEW})", note], timeout=10_000)
+            arg=[".rxt-static", note], timeout=10_000)
         assert page.locator(".widget-subarea:visible").count() == 0
         registry = all_explorers()
         static = page.evaluate("""() => Array.from(document.querySelectorAll('.rxt-pane'))

@@ -4,7 +4,10 @@
  * 1. RequireJS paths: embed-amd.js defines its modules by name; mapping each name to that file's URL lets the
  *    manager (webpack) find its fonts and icons next to it instead of on a CDN.
  * 2. MathJax 2's Hub.Queue, which widget labels call; Sphinx loads MathJax 3, which has no Hub.
- * 3. Each widget output is marked pending, then live, or failed (the note in widgets.css says why), and the
+ * 3. Each explorer is printed as its default pane, <div class="rxt-static" data-rxt-model="...">: before the
+ *    manager renders (on "load"), a widget view for that model is placed beside it, so the live explorer appears
+ *    there and the default pane is hidden (widgets.css) once it is up: the reader sees the explorer once.
+ * 4. Each widget output is marked pending, then live, or failed (the note in widgets.css says why), and the
  *    controls get accessible names: sliders and button rows are labelled by their description.
  */
 (function () {
@@ -70,7 +73,7 @@
   } catch (err) { /* leave MathJax alone if it cannot be wrapped */ }
   window.addEventListener("load", typesetPending);
 
-  // 3. Status of each widget output, and accessible names for the controls.
+  // 3 and 4. Where each explorer's live widget goes; the status of each widget output, and accessible names for the controls.
   var failed = false;
   var uid = 0;
   function outputs() {
@@ -142,7 +145,18 @@
       }
     }, 20000);
   });
+  function placeViews() {
+    document.querySelectorAll(".rxt-static[data-rxt-model]").forEach(function (pane) {
+      var next = pane.nextElementSibling;
+      if (next && next.matches(VIEW)) return;
+      var view = document.createElement("script");
+      view.type = "application/vnd.jupyter.widget-view+json";
+      view.textContent = JSON.stringify({ version_major: 2, version_minor: 0, model_id: pane.dataset.rxtModel });
+      pane.after(view);
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    placeViews();
     update();
     new MutationObserver(schedule).observe(document.body, {
       subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["class"],
