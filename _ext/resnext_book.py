@@ -3,6 +3,8 @@
 * The repository named once in ``_config.yml`` (``repository.url``) becomes the substitutions
   ``{{ repository_url }}`` and ``{{ pages_url }}`` (the GitHub Pages address, or ``html.baseurl`` when set).
 * Exercises are numbered per chapter ("Exercise 2.3": chapter 2, third exercise), not across the book.
+* The references page labels each entry as the text cites it ("Xie et al., 2017"), sorted by author
+  (the pybtex style ``resnextbook``, ``bibtex_default_style`` in ``_config.yml``).
 * After a successful build, every notebook page gets its notebook editions (``_ext/editions.py``):
   ``_build/notebooks/<page>.ipynb`` (the Colab edition, which the launch button opens once the publish workflow
   has pushed ``_build/notebooks`` to the launch branch) and ``_build/notebooks/student/<name>_student.ipynb``.
@@ -73,10 +75,37 @@ def _git_commit(root: Path) -> str | None:
     return out.stdout.strip() or None
 
 
+def author_year(entry) -> str:
+    """"Xie et al., 2017": how the text cites an entry (sphinxcontrib-bibtex's author_year style)."""
+    from pybtex.richtext import Text
+
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [Text.from_latex(" ".join(p.last_names)).render_as("text") for p in people]
+    who = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al."
+    return f"{who}, {entry.fields.get('year', 'n.d.')}"
+
+
+def _register_bibliography_style() -> None:
+    """The pybtex style ``resnextbook``: unsrt's entries, labelled "Xie et al., 2017", sorted by author."""
+    from pybtex.plugin import register_plugin
+    from pybtex.style.formatting.unsrt import Style
+    from pybtex.style.labels import BaseLabelStyle
+
+    class AuthorYearLabels(BaseLabelStyle):
+        def format_labels(self, sorted_entries):
+            for entry in sorted_entries:
+                yield author_year(entry)
+
+    class BookStyle(Style):
+        default_label_style = AuthorYearLabels
+        default_sorting_style = "author_year_title"
+
+    register_plugin("pybtex.style.formatting", "resnextbook", BookStyle, force=True)
+
+
 def _citations(bibfiles: list[Path]):
     """key -> "Xie et al., 2017", as the author_year style writes it on the page."""
     from pybtex.database import parse_file
-    from pybtex.richtext import Text
 
     entries = {}
     for path in bibfiles:
@@ -85,11 +114,7 @@ def _citations(bibfiles: list[Path]):
     def cite(key: str) -> str:
         if key not in entries:
             raise editions.EditionError(f"no bibliography entry {key!r}")
-        entry = entries[key]
-        people = entry.persons.get("author") or entry.persons.get("editor") or []
-        names = [Text.from_latex(" ".join(p.last_names)).render_as("text") for p in people]
-        who = names[0] if len(names) == 1 else " and ".join(names) if len(names) == 2 else f"{names[0]} et al."
-        return f"{who}, {entry.fields.get('year', 'n.d.')}"
+        return author_year(entries[key])
 
     return cite
 
@@ -172,6 +197,7 @@ def _build_finished(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict:
+    _register_bibliography_style()
     app.connect("config-inited", _config_inited)
     app.connect("env-get-updated", _renumber_exercises, priority=900)
     app.connect("build-finished", _build_finished)

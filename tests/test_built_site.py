@@ -30,3 +30,20 @@ def test_instructor_guide_and_references_are_built(site):
         assert f'href="chapters/{notebook.stem}.html' in guide
     references = (site / "references.html").read_text(encoding="utf-8")
     assert "aggregated residual transformations for deep neural networks" in references.lower()
+
+
+def test_references_list_what_the_book_cites_labelled_as_the_text_cites_it(site):
+    """Each entry of the references page is labelled "Xie et al., 2017" (as in the text), no LaTeX shows raw,
+    and every entry of references.bib is cited somewhere (the page lists only cited works)."""
+    import re
+
+    page = (site / "references.html").read_text(encoding="utf-8")
+    labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">\]', page)
+    assert labels and all(re.fullmatch(r"[^\d\[\]]+, \d{4}", label) for label in labels), labels
+    body = re.sub(r"<[^>]+>", " ", page[page.find('role="doc-biblioentry"'):])
+    assert "\\" not in body and "{" not in body and "Dollar" not in body
+    keys = re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M)
+    sources = [p.read_text(encoding="utf-8") for p in [*CHAPTERS, ROOT / "intro.md", ROOT / "instructors.ipynb"]]
+    uncited = [k for k in keys if not any(k in s for s in sources)]
+    assert not uncited, f"references.bib holds entries no page cites: {uncited}"
+    assert len(labels) == len(keys)

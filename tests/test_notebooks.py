@@ -112,3 +112,35 @@ def test_executed_chapter_glued_every_name_its_prose_uses_and_wrote_no_stderr(pa
     assert not run.stderr, run.stderr
     used = set(re.findall(r"\{glue:text\}`([^`:]+)", markdown(nbformat.read(path, as_version=4))))
     assert used and used <= set(run.glued), f"used in the prose but never glued: {used - set(run.glued)}"
+
+
+def _sections(nb) -> list[list]:
+    """The notebook's cells grouped by `##` section (the part before the first `##` is one section too)."""
+    sections: list[list] = [[]]
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and re.search(r"^## ", cell.source, re.M):
+            sections.append([])
+        sections[-1].append(cell)
+    return sections
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
+def test_teaching_cells_hold_no_book_plumbing(path):
+    """No cell a reader sees glues; values reach the prose through at most one hidden prose(...) cell per
+    section, which does nothing else (the notebook editions leave it out)."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "_ext"))
+    from editions import only_hands_values_to_prose
+
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    visible = [c for c in code if "remove-cell" not in c.metadata.get("tags", [])]
+    plumbing = [c.source.split("\n")[0] for c in visible if re.search(r"\b(glue|prose)\(", c.source)]
+    assert not plumbing, f"visible cells that glue: {plumbing}"
+    hidden = [c for c in code if "remove-cell" in c.metadata.get("tags", [])][1:]  # the first is the set-up
+    doing_more = [c.source[:80] for c in hidden if not only_hands_values_to_prose(c.source)]
+    assert not doing_more, f"hidden cells that do more than hand values to the prose: {doing_more}"
+    for section in _sections(nb):
+        prose_cells = [c for c in section if c.cell_type == "code" and c in hidden]
+        assert len(prose_cells) <= 1, f"{len(prose_cells)} hidden prose cells in one section: {section[0].source[:60]}"

@@ -387,3 +387,51 @@ def test_no_request_left_the_machine(browser, base_url, report):
     page.close()
     assert report.requests_local > local_before + len(site_pages()), "the pages made no requests: none was loaded"
     assert report.requests_outside == [], f"requests outside the site: {report.requests_outside}"
+
+
+JS_LAYOUT = """() => {
+    const W = document.documentElement.clientWidth, out = {overflow: [], touching: [], small: []};
+    if (document.documentElement.scrollWidth > W + 1) out.overflow.push('page ' + document.documentElement.scrollWidth);
+    // numbers in neighbouring table cells must not touch (a few pixels at least between their text)
+    const textBox = el => { const r = document.createRange(); r.selectNodeContents(el);
+        const b = r.getBoundingClientRect(); return b.width ? b : null; };
+    document.querySelectorAll('article table tr').forEach(tr => {
+        const cells = Array.from(tr.children).filter(c => c.checkVisibility() && /\\d/.test(c.textContent));
+        for (let i = 1; i < cells.length; i++) {
+            const a = textBox(cells[i - 1]), b = textBox(cells[i]);
+            if (a && b && Math.abs(a.top - b.top) < a.height && b.left - a.right < 4)
+                out.touching.push(cells[i - 1].textContent.trim() + ' | ' + cells[i].textContent.trim());
+        }
+    });
+    // touch targets: slider handles and buttons of the explorers
+    document.querySelectorAll('.rxt-explorer .noUi-handle, .rxt-explorer button').forEach(el => {
+        const r = el.getBoundingClientRect();
+        if (r.width && (r.width < 24 || r.height < 24)) out.small.push(el.className + ' ' + r.width + 'x' + r.height);
+    });
+    return out;
+}"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_layout_at_desktop_and_phone_width(width, site, browser, base_url, screenshots):
+    """At 1280 and 390 px: no page is wider than the screen, no two numbers in a table touch, every explorer
+    control is a touch target of at least 24 px, and no exercise output is coloured as an error."""
+    problems = []
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    try:
+        for page_path in PAGES:
+            page.goto(base_url + page_path, wait_until="load")
+            if declared_widgets(page_path):
+                wait_for_widgets(page, page_path)
+            found = page.evaluate(JS_LAYOUT)
+            problems += [f"{page_path} @{width}px {kind}: {v}" for kind, values in found.items() for v in values[:5]]
+            red = page.evaluate("""() => Array.from(document.querySelectorAll('.rxt-feedback'))
+                .filter(p => /Not yet/.test(p.textContent)).map(p => p.textContent.slice(0, 80))""")
+            problems += [f"{page_path}: an exercise output reads as an error: {r}" for r in red]
+            if width < 500:
+                page.screenshot(path=str(screenshots / (f"phone__{page_path.replace('/', '__')}".removesuffix(".html")
+                                                        + ".png")), full_page=False)
+    finally:
+        page.close()
+    assert not problems, "\n".join(problems)
