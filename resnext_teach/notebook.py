@@ -13,7 +13,6 @@ notebook editions leave such cells out, since their text already holds the numbe
 
 from __future__ import annotations
 
-import os
 import random
 import warnings
 
@@ -32,9 +31,22 @@ def setup(seed: int = 0, threads: int | None = None) -> torch.device:
     if threads is not None:
         torch.set_num_threads(threads)
     quiet_allocator()
+    _crisp_figures()
     warnings.filterwarnings("ignore", message=".*TypedStorage is deprecated.*")
-    os.environ.setdefault("PYTHONHASHSEED", str(seed))
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def _crisp_figures() -> None:
+    """Matplotlib figures as SVG (sharp on any screen and at any zoom) with text of at least 10 points."""
+    try:
+        import matplotlib as mpl
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+        set_matplotlib_formats("svg")
+    except Exception:  # no matplotlib, or not inside IPython: nothing to set
+        return
+    mpl.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10,
+                         "xtick.labelsize": 10, "ytick.labelsize": 10})
 
 
 def in_colab() -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _TITLE = re.compile(r"^\((?P<label>[\w-]+)\)=\s*\n# Chapter (?P<number>\d+): (?P<title>.+)$", re.MULTILINE)
-_FIELD = r"\*\*{name}(?:\*\*[.:]|[.:]\*\*)\s*(?P<text>.+?)(?=\n\s*\n|\n\(|\n#|\Z)"
+_FIELD = r"\*\*{name}(?:\*\*[.:]|[.:]\*\*)\s*(?P<text>.+?)(?=\n\s*\n|\n\([\w-]+\)=|\n#|\Z)"  # up to a blank line, label or heading
 _OBJECTIVES = re.compile(r"\*\*What you will learn\*\*\s*\n\s*\n(?P<items>(?:[-*] .+(?:\n(?![-*] |\s*\n).+)*\n?)+)")
 _EXERCISE = re.compile(r"\{exercise\}`*\s*\n:label: (?P<label>\S+)")
 _GLUE = re.compile(r"\{glue:(?P<kind>\w+)\}`(?P<key>[^`]+)`")

@@ -81,3 +81,10 @@ def test_every_check_function_is_tested():
     assert checks
     untested = [name for name in checks if not re.search(rf"\b{name}\(", tests_text)]
     assert not untested, f"check functions no test calls: {untested}"
+
+
+def test_prerequisites_are_read_whole():
+    """A line of the paragraph that starts with "(" (e.g. "(c)); ...") is not a label: the sentence goes on."""
+    for chapter in read_syllabus(ROOT / "chapters"):
+        assert chapter.prerequisites.endswith((".", ")")), (chapter.number, chapter.prerequisites)
+        assert chapter.prerequisites.count("(") == chapter.prerequisites.count(")"), chapter.prerequisites
