@@ -1,6 +1,7 @@
 """Chapter 1: the convolution explorer against real nn.Conv2d layers and FlopCounterMode at every position, its
 pictures, the exercise checks (right, wrong, never revealing), and the notebook's structure."""
 
+import ast
 import json
 import re
 from html import unescape
@@ -284,12 +285,27 @@ def test_notebook_skeleton(notebook):
     assert text.count("{solution-end}") == len(labels)
 
 
+def handed_to_prose(source):
+    """The names a hidden cell hands to the prose, or None if the cell does anything but call prose(...)."""
+    statements = ast.parse(source).body
+    calls = [node.value for node in statements if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)]
+    if len(calls) != len(statements) or not all(isinstance(c.func, ast.Name) and c.func.id == "prose" for c in calls):
+        return None
+    return {keyword.arg for call in calls for keyword in call.keywords}
+
+
 def test_every_glued_name_is_glued_and_no_computed_number_is_typed(notebook):
     cells = notebook["cells"]
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    source = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    code = [c for c in cells if c["cell_type"] == "code"]
+    visible = [c for c in code if "remove-cell" not in c["metadata"].get("tags", [])]
+    hidden = [c for c in code[1:] if "remove-cell" in c["metadata"].get("tags", [])]  # code[0] is the set-up
+    # teaching cells hold the idea; the values the text quotes are handed over by hidden prose(...) cells
+    assert not [c for c in visible if re.search(r"\b(glue|prose)\(", "".join(c["source"]))]
+    handed = [handed_to_prose("".join(c["source"])) for c in hidden]
+    assert hidden and None not in handed, "a hidden cell does more than hand values to the prose"
     used = set(re.findall(r"\{glue:text\}`([a-z0-9_]+)", text))
-    glued = set(re.findall(r"""glue\(\s*["']([a-z0-9_]+)["']""", source))
+    glued = set().union(*handed)
     assert used and used <= glued, used - glued
     for number in ("73,728", "73728", "73,856", "73856", "231,211,008", "8,192", "576", "462,422,016"):
         assert number not in text, number
