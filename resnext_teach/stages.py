@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -26,6 +27,9 @@ from .counting import count_parameters
 from .flops import flops_by_module, inspection
 from .models import ModelConfig, ResNeXt
 from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_instance, check_positive_int
+
+if TYPE_CHECKING:  # pandas is a dependency of the book, not of the package: imported where a table is drawn
+    from pandas.io.formats.style import Styler
 
 
 @dataclass(frozen=True)
@@ -210,9 +214,20 @@ def table_html(header: list[str], rows: list[list[str]], caption: str = "") -> s
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def table1_html(tables: dict[str, list[StageRow]]) -> str:
+# Padding and right-aligned numbers for the tables the chapters show as pandas Stylers
+# (``frame.style.set_table_styles(TABLE_CSS)``): the book's theme pads no table cells of its own.
+TABLE_CSS = [
+    {"selector": "th", "props": "padding: 0.25em 0.5em; text-align: right; vertical-align: bottom"},
+    {"selector": "td", "props": "padding: 0.25em 0.5em; text-align: right; vertical-align: top; white-space: nowrap"},
+    {"selector": "thead th", "props": "border-bottom: 1px solid"},
+    {"selector": "th.index_name, tbody th", "props": "text-align: left; vertical-align: top"},  # row labels
+]
+
+
+def table1_html(tables: dict[str, list[StageRow]]) -> Styler:
     """Table 1 side by side for several models (``{"ResNet-50": rows, ...}``, same stages): stage, output size,
-    and each model's specification, then the totals of parameters and multiply-adds."""
+    and each model's specification (one layer or block per line), then the totals of parameters and
+    multiply-adds. A pandas ``Styler`` (its ``.data`` is the table), which Jupyter and the book show as HTML."""
     check_instance("tables", tables, dict, "dict of label -> stage_table rows")
     if not tables:
         raise ValueError("tables must name at least one model")
@@ -221,10 +236,21 @@ def table1_html(tables: dict[str, list[StageRow]]) -> str:
     for label in labels[1:]:
         if [r.stage for r in tables[label]] != [r.stage for r in first]:
             raise ValueError(f"{label!r} has other stages than {labels[0]!r}")
+    import pandas as pd
+
     rows = []
     for i, row in enumerate(first):
         h, w = row.output_size
         rows.append([row.stage, f"{h}×{w}", *("\n".join(tables[label][i].lines) for label in labels)])
-    rows.append(["# params.", "", *(f"{sum(r.params for r in tables[label]):,}" for label in labels)])
-    rows.append(["multiply-adds", "", *(f"{sum(r.macs for r in tables[label]):,}" for label in labels)])
-    return table_html(["stage", "output", *labels], rows)
+    rows.append(["# params.", "", *(sum(r.params for r in tables[label]) for label in labels)])
+    rows.append(["multiply-adds", "", *(sum(r.macs for r in tables[label]) for label in labels)])
+    frame = pd.DataFrame(rows, columns=["stage", "output", *labels], dtype=object)
+    # Text left-aligned, a line per layer or block; the totals right-aligned, their labels left (later rules win)
+    text = [{"selector": "td", "props": "text-align: left; white-space: pre-line"},
+            {"selector": "th", "props": "text-align: left"}]
+    totals = [{"selector": "td", "props": "text-align: right"}]
+    return (frame.style.format(lambda v: f"{v:,}" if isinstance(v, int) else v, escape="html")
+            .hide(axis="index").set_table_styles(TABLE_CSS)
+            .set_table_styles(dict.fromkeys(frame.columns, text), overwrite=False)
+            .set_table_styles(dict.fromkeys(frame.index[-2:], totals), axis=1, overwrite=False)
+            .set_table_styles(dict.fromkeys(["stage", "output"], text), overwrite=False))

@@ -161,8 +161,20 @@ def test_stage_table_errors_and_html():
     with pytest.raises(ValueError, match="config must be a ModelConfig, not str"):
         stage_costs("resnet50")
     rows50, rowsx = stage_table(meta_model("resnet50")), stage_table(meta_model("resnext50_32x4d"))
-    html = table1_html({"ResNet-50": rows50, "ResNeXt-50": rowsx})
-    assert "25,557,032" in html and "25,028,904" in html and "C=32" in html and "<br>" in html
+    styler = table1_html({"ResNet-50": rows50, "ResNeXt-50": rowsx})
+    frame = styler.data  # a pandas Styler: the table itself, then how it is drawn
+    assert list(frame.columns) == ["stage", "output", "ResNet-50", "ResNeXt-50"]
+    assert list(frame["stage"]) == ["conv1", "conv2", "conv3", "conv4", "conv5", "fc", "# params.", "multiply-adds"]
+    assert list(frame["output"][:6]) == [f"{h}×{w}" for h, w in PAPER_OUTPUT_SIZES]
+    for column, name in (("ResNet-50", "resnet50"), ("ResNeXt-50", "resnext50_32x4d")):
+        assert list(frame[column][:6]) == ["\n".join(lines) for lines in PAPER_TABLE1_SPECS[name]]
+    assert list(frame["ResNet-50"][6:]) == [25_557_032, 4_089_184_256]
+    assert list(frame["ResNeXt-50"][6:]) == [25_028_904, 4_230_479_872]
+    html = styler.to_html()
+    # each value in its own padded cell, so that neighbouring cells cannot run together
+    for text in (">112×112</td>", ">25,557,032</td>", ">25,028,904</td>", ">4,230,479,872</td>", "C=32"):
+        assert text in html, text
+    assert "padding" in html and "white-space: pre-line" in html  # a line per layer or block
     with pytest.raises(ValueError, match="has other stages"):
         table1_html({"a": rows50, "b": stage_table(meta_model("resnext_cifar_small"), image_size=32)})
     with pytest.raises(ValueError, match="at least one model"):
