@@ -40,7 +40,9 @@ def test_references_list_what_the_book_cites_labelled_as_the_text_cites_it(site)
     page = (site / "references.html").read_text(encoding="utf-8")
     labels = re.findall(r'<span class="label"><span class="fn-bracket">\[</span>(.*?)<span class="fn-bracket">\]', page)
     assert labels and all(re.fullmatch(r"[^\d\[\]]+, \d{4}", label) for label in labels), labels
-    body = re.sub(r"<[^>]+>", " ", page[page.find('role="doc-biblioentry"'):])
+    entries = re.findall(r'<div class="citation"[^>]*role="doc-biblioentry">(.*?)</div>', page, re.S)
+    assert len(entries) == len(labels)
+    body = re.sub(r"<[^>]+>", " ", "".join(entries))
     assert "\\" not in body and "{" not in body and "Dollar" not in body
     keys = re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M)
     sources = [p.read_text(encoding="utf-8") for p in [*CHAPTERS, ROOT / "intro.md", ROOT / "instructors.ipynb"]]
