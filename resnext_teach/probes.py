@@ -10,10 +10,12 @@ second (hardware data sheets usually count a multiply-add as 2).
 
 from __future__ import annotations
 
+import math
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from numbers import Real
 
 import torch
 from torch import Tensor, nn
@@ -21,7 +23,34 @@ from torch import Tensor, nn
 from .benchmarking import Timing
 from .blocks import ResNeXtBottleneck
 from .counting import conv2d_macs, conv2d_params
-from .validation import check_divides, check_positive_int
+from .data import _check_seed
+from .validation import ArgumentTypeError, check_divides, check_int, check_positive_int, describe
+
+
+def _finite(value: Real) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _check_time(name: str, value: object) -> float:
+    """A duration in seconds: a finite real number >= 0 (not a bool, a string or NaN)."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ArgumentTypeError(f"{name}={describe(value)} must be a number of seconds, not {type(value).__name__}")
+    if not (_finite(value) and value >= 0):
+        raise ValueError(f"{name}={describe(value)} must be a finite number of seconds >= 0")
+    return float(value)
+
+
+def _check_sizes(name: str, values: object) -> tuple[int, ...]:
+    """A non-empty sequence of positive integers (batch sizes, group counts), as a tuple."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise ArgumentTypeError(f"{name} must be a tuple of positive integers, not {type(values).__name__}")
+    sizes = tuple(check_positive_int(f"{name}[{i}]", v) for i, v in enumerate(values))
+    if not sizes:
+        raise ValueError(f"{name} is empty: give at least one value")
+    return sizes
 
 
 
@@ -47,8 +76,12 @@ def perturb_group(x: Tensor, group: int, groups: int, eps: float = 1.0, seed: in
     they were."""
     groups = check_positive_int("groups", groups)
     check_divides("groups", groups, "channels", x.shape[1])
+    group = check_int("group", group)
     if not 0 <= group < groups:
         raise ValueError(f"group={group} must be in 0..{groups - 1}")
+    if isinstance(eps, bool) or not isinstance(eps, Real) or not _finite(eps):
+        raise ValueError(f"eps={describe(eps)} must be a finite number")
+    seed = _check_seed("seed", seed)
     size = x.shape[1] // groups
     noise = torch.randn(x[:, :size].shape, generator=torch.Generator().manual_seed(seed)).to(x)
     out = x.clone()
@@ -92,6 +125,9 @@ def perturbation_probe(
     if not isinstance(conv, nn.Conv2d):
         raise ValueError(f"conv must be an nn.Conv2d, not {type(conv).__name__}")
     groups = conv.groups
+    source_group = check_int("source_group", source_group)
+    if not 0 <= source_group < groups:
+        raise ValueError(f"source_group={source_group} must be in 0..{groups - 1} (conv has {groups} groups)")
     was_training = model.training
     model.eval()
     captured: dict[str, Tensor] = {}
@@ -162,6 +198,8 @@ def group_correlations(model: nn.Module, x: Tensor, groups: int | None = None) -
     ``groups=None`` uses each convolution's own groups. For a ResNet (one group) pass e.g. ``groups=4`` to cut
     its channels into 4 arbitrary slices: a reference in which the "groups" mean nothing.
     """
+    if groups is not None:
+        groups = check_positive_int("groups", groups)
     blocks = [(name, m) for name, m in model.named_modules() if isinstance(m, ResNeXtBottleneck)]
     if not blocks:
         raise ValueError("model has no ResNeXtBottleneck blocks")
@@ -220,6 +258,13 @@ def time_interleaved(
     per call, with their interquartile range. On a GPU each measurement waits for the device to finish.
     """
     rounds = check_positive_int("rounds", rounds)
+    warmup = check_int("warmup", warmup, minimum=0)
+    min_time = _check_time("min_time", min_time)
+    if not isinstance(fns, dict) or not fns:
+        raise ValueError(f"fns must be a non-empty dict of name -> function, got {describe(fns)}")
+    for name, fn in fns.items():
+        if not callable(fn):
+            raise ArgumentTypeError(f"fns[{name!r}] must be a function to time, not {type(fn).__name__}")
     device = torch.device(device)
     numbers: dict[str, int] = {}
     for name, fn in fns.items():
@@ -285,6 +330,14 @@ def groups_sweep(
     The defaults are the grouped 3x3 of ResNeXt-50's stage 2 (256 channels, 28x28, G = 32) and its relatives;
     ``device=None`` picks CUDA when available.
     """
+    channels = check_positive_int("channels", channels)
+    size = check_positive_int("size", size)
+    batch_size = check_positive_int("batch_size", batch_size)
+    groups_list = _check_sizes("groups_list", groups_list)
+    for g in groups_list:
+        check_divides("groups", g, "channels", channels)
+    rounds = check_positive_int("rounds", rounds)
+    min_time = _check_time("min_time", min_time)
     device = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     x = torch.randn(batch_size, channels, size, size, device=device).contiguous(memory_format=memory_format)
@@ -328,12 +381,18 @@ def model_latencies(
     """
     from .models import build_model
 
+    if isinstance(names, str) or not isinstance(names, Iterable) or not names:
+        raise ValueError(f"names={describe(names)} must be a non-empty tuple of model names")
+    batch_sizes = _check_sizes("batch_sizes", batch_sizes)
+    image_size = check_positive_int("image_size", image_size)
+    rounds = check_positive_int("rounds", rounds)
+    warmup = check_int("warmup", warmup, minimum=0)
     device = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     models = {name: build_model(name).to(device, memory_format=memory_format).eval() for name in names}
     result = {}
     for batch in batch_sizes:
-        x = torch.randn(check_positive_int("batch_size", batch), 3, image_size, image_size, device=device)
+        x = torch.randn(batch, 3, image_size, image_size, device=device)
         x = x.contiguous(memory_format=memory_format)
 
         def forward(model: nn.Module) -> Callable[[], object]:

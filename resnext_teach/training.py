@@ -14,19 +14,59 @@ import math
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from numbers import Real
 
 import torch
 from torch import nn
 from torch.nn import functional as F
-from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .data import ImageData, random_crop_flip
+from .data import ImageData, _check_seed, random_crop_flip
 from .models import ResNeXt, build_model
-from .validation import check_positive_int
+from .validation import ArgumentTypeError, check_positive_int, describe
+
+METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap")
+"""The per-epoch measurements of a ``History`` that ``summarize`` and ``paired_differences`` compare."""
+
+
+class TrainingDiverged(ValueError):
+    """A training run whose loss became NaN or infinite; ``history`` holds the epochs completed before."""
+
+    def __init__(self, message: str, history: History | None = None) -> None:
+        super().__init__(message)
+        self.history = history
+
+
+def _as_float(value: Real) -> float:
+    """``float(value)``, or infinity for an integer too large for a float (``10**400``)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def _check_real(name: str, value: object, low: float, high: float = math.inf, low_open: bool = False,
+                high_open: bool = True) -> float:
+    """Return ``value`` as a ``float`` if it is a finite real number in the interval from ``low`` to ``high`` (each
+    end open or closed as told); a bool, a string or a tensor is an ``ArgumentTypeError``, NaN a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ArgumentTypeError(f"{name}={describe(value)} must be a real number, not {type(value).__name__}")
+    number = _as_float(value)
+    inside = (low < number if low_open else low <= number) and (number < high if high_open else number <= high)
+    if not (math.isfinite(number) and inside):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name}={describe(value)} must be a finite number in {interval}")
+    return number
+
+
+def _check_flag(name: str, value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ArgumentTypeError(f"{name}={describe(value)} must be True or False, not {type(value).__name__}")
+    return value
 
 
 @contextmanager
@@ -69,23 +109,32 @@ class History:
         return [a - b for a, b in zip(self.train_acc, self.test_acc)]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def evaluate(
-    model: nn.Module, loader: DataLoader, device: torch.device | None = None, channels_last: bool = False
+    model: nn.Module, loader: Iterable[tuple[torch.Tensor, torch.Tensor]], device: torch.device | None = None,
+    channels_last: bool = False,
 ) -> tuple[float, float]:
-    """Mean cross-entropy loss and accuracy of ``model`` (in eval mode) over ``loader``."""
+    """Mean cross-entropy loss and accuracy of ``model`` (in eval mode) over the batches ``(x, y)`` of ``loader``,
+    which must hold at least one image. Without autograd (``torch.inference_mode``); the sums stay on the device
+    (the loss in float64) until the end, so a GPU is waited for once, not twice per batch."""
+    if not isinstance(model, nn.Module):
+        raise ArgumentTypeError(f"model must be a torch.nn.Module, not {type(model).__name__}")
     device = device or next(model.parameters()).device
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model.eval()
-    total_loss, correct, count = 0.0, 0, 0
+    total_loss = torch.zeros((), dtype=torch.float64, device=device)
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    count = 0
     for x, y in loader:
         x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
         y = y.to(device, non_blocking=True)
         logits = model(x)  # (N, num_classes)
-        total_loss += F.cross_entropy(logits, y, reduction="sum").item()
-        correct += (logits.argmax(dim=1) == y).sum().item()
+        total_loss += F.cross_entropy(logits, y, reduction="sum")  # the batch's float32 sum, added in float64
+        correct += (logits.argmax(dim=1) == y).sum()
         count += y.numel()
-    return total_loss / count, correct / count
+    if count == 0:
+        raise ValueError("evaluate needs at least one batch with at least one image; the loader yielded none")
+    return total_loss.item() / count, correct.item() / count
 
 
 def progress_bar(total: int, desc: str = "training", enabled: bool = True) -> tqdm:
@@ -125,10 +174,28 @@ def train(
     ``num_threads`` fixes PyTorch's CPU threads during training (restored afterwards): on a CPU, results depend
     on how many threads split each sum, so fixing the count makes a run repeatable on machines with more or
     fewer cores. ``bar``: a progress bar to advance by one per epoch (else none).
+
+    A run whose training loss (summed over an epoch) or evaluated loss is NaN or infinite stops at the end of that
+    epoch with ``TrainingDiverged`` (a ``ValueError``), which names the epoch and suggests a lower ``lr``.
     """
+    if not isinstance(model, nn.Module):
+        raise ArgumentTypeError(f"model must be a torch.nn.Module, not {type(model).__name__}")
+    if not isinstance(data, ImageData):
+        raise ArgumentTypeError(f"data must be an ImageData, not {type(data).__name__}")
     epochs = check_positive_int("epochs", epochs)
+    seed = _check_seed("seed", seed)
+    batch_size = check_positive_int("batch_size", batch_size)
+    eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
+    lr = _check_real("lr", lr, 0.0, low_open=True)
+    momentum = _check_real("momentum", momentum, 0.0, 1.0, low_open=True)  # Nesterov needs momentum > 0
+    weight_decay = _check_real("weight_decay", weight_decay, 0.0)
     if max_batches is not None:
         max_batches = check_positive_int("max_batches", max_batches)
+    if train_eval_size is not None:
+        train_eval_size = check_positive_int("train_eval_size", train_eval_size)
+    if num_threads is not None:
+        num_threads = check_positive_int("num_threads", num_threads)
+    channels_last = _check_flag("channels_last", channels_last)
     device = torch.device(device) if device is not None else pick_device()
     if device.type == "cuda":
         torch.backends.cudnn.deterministic = True
@@ -144,9 +211,10 @@ def train(
     augment_generator = torch.Generator(device=device).manual_seed(seed) if data.augment else None
     history = History(model_name or type(model).__name__, seed, str(device))
     with cpu_threads(num_threads):
-        for _ in range(epochs):
+        for epoch in range(1, epochs + 1):
             start = time.perf_counter()
             model.train()
+            loss_sum = torch.zeros((), device=device)  # NaN or inf once any step's loss is: checked per epoch
             for step, (x, y) in enumerate(loaders.train):
                 if step == steps_per_epoch:
                     break
@@ -159,8 +227,14 @@ def train(
                 loss.backward()
                 optimizer.step()
                 schedule.step()
+                loss_sum += loss.detach()
             train_loss, train_acc = evaluate(model, loaders.train_eval, device, channels_last)
             test_loss, test_acc = evaluate(model, loaders.test, device, channels_last)
+            for value in (loss_sum.item(), train_loss, test_loss):
+                if not math.isfinite(value):
+                    raise TrainingDiverged(
+                        f"training diverged at epoch {epoch} ({history.model_name}, seed {seed}): loss is {value} "
+                        f"(lower lr={lr:g})", history)
             history.train_loss.append(train_loss)
             history.train_acc.append(train_acc)
             history.test_loss.append(test_loss)
@@ -189,28 +263,83 @@ def train_models(
     data: ImageData | Callable[[int], ImageData],
     epochs: int,
     progress: bool = True,
+    workers: int = 1,
     **train_options: object,
 ) -> list[Run]:
-    """Train every named model (``build_model(name, in_channels=..., num_classes=...)``) once per seed.
+    """Train every named model (``build_model(name, in_channels=..., num_classes=...)``) once per seed; the runs
+    come back in the order model by model, seed by seed.
 
     ``data`` is one data set for all runs, or a function ``seed -> ImageData`` (e.g. a train/test split drawn
     with that seed), so that the seeds also sample the data; both models get the same data for a seed.
     Seed ``s`` fixes the initial weights (``torch.manual_seed(s)`` just before building), the batch order and
     the augmentation, so each run is reproducible by itself. One progress bar covers all runs.
+
+    ``workers``: how many runs train at the same time, in threads of this process (on a CPU; on a GPU, one at a
+    time). Every model is built first, in order, and each run uses only its own model, data and random
+    generators, so the results are the same for any ``workers``, bit for bit; only the time changes. With
+    ``num_threads=1`` and two cores, ``workers=2`` keeps both cores busy. ``num_threads`` is set once for all runs.
     """
-    runs = []
+    if isinstance(model_names, str) or not isinstance(model_names, Iterable):
+        raise ArgumentTypeError(f"model_names must be a list of model names, not {type(model_names).__name__}")
+    model_names = list(model_names)
+    if not model_names or not all(isinstance(name, str) for name in model_names):
+        raise ValueError(f"model_names={describe(model_names)} must be a non-empty list of model names (str)")
+    if len(set(model_names)) < len(model_names):
+        raise ValueError(f"model_names={describe(model_names)} names a model twice")
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
+        raise ArgumentTypeError(f"seeds must be a list of seeds such as [0, 1, 2], not {type(seeds).__name__}")
+    seeds = [_check_seed(f"seeds[{i}]", seed) for i, seed in enumerate(seeds)]
+    if not seeds:
+        raise ValueError("seeds is empty: train_models needs at least one seed")
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"seeds={describe(seeds)} repeats a seed: repeated runs are identical, not independent")
+    epochs = check_positive_int("epochs", epochs)
+    progress = _check_flag("progress", progress)
+    workers = check_positive_int("workers", workers)
+    if not isinstance(data, ImageData) and not callable(data):
+        raise ArgumentTypeError(f"data must be an ImageData or a function seed -> ImageData, not {type(data).__name__}")
+    num_threads = train_options.pop("num_threads", None)  # a setting of the whole process, so set once
+    device = train_options.get("device")
+    if (torch.device(device) if device is not None else pick_device()).type != "cpu":
+        workers = 1
+    jobs = []  # (name, seed, model, data), in the order of the results
     datasets: dict[int, ImageData] = {}
-    with progress_bar(len(model_names) * len(seeds) * epochs, enabled=progress) as bar:
-        for name in model_names:
-            for seed in seeds:
-                if seed not in datasets:
-                    datasets[seed] = data if isinstance(data, ImageData) else data(seed)
-                seed_data = datasets[seed]
-                torch.manual_seed(seed)
-                model = build_model(name, in_channels=seed_data.in_channels, num_classes=seed_data.num_classes)
-                history = train(model, seed_data, epochs, seed=seed, bar=bar, model_name=name, **train_options)
-                runs.append(Run(name, seed, model, history, seed_data))
-    return runs
+    for name in model_names:
+        for seed in seeds:
+            if seed not in datasets:
+                datasets[seed] = data if isinstance(data, ImageData) else data(seed)
+                if not isinstance(datasets[seed], ImageData):
+                    raise ArgumentTypeError(f"data({seed}) must return an ImageData, not "
+                                            f"{type(datasets[seed]).__name__}")
+            seed_data = datasets[seed]
+            torch.manual_seed(seed)
+            model = build_model(name, in_channels=seed_data.in_channels, num_classes=seed_data.num_classes)
+            jobs.append((name, seed, model, seed_data))
+
+    with progress_bar(len(jobs) * epochs, enabled=progress) as bar, cpu_threads(num_threads):
+        threads = torch.get_num_threads()
+
+        def run(job: tuple[str, int, ResNeXt, ImageData]) -> Run:
+            name, seed, model, seed_data = job
+            history = train(model, seed_data, epochs, seed=seed, bar=bar, model_name=name, **train_options)
+            return Run(name, seed, model, history, seed_data)
+
+        def run_in_worker(job: tuple[str, int, ResNeXt, ImageData]) -> Run:
+            # A new thread starts with OpenMP's and MKL's default thread count, not the process's setting (which
+            # PyTorch's own kernels follow, but convolutions and matrix products would not): set it here.
+            torch.set_num_threads(threads)
+            return run(job)
+
+        if workers == 1:
+            return [run(job) for job in jobs]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(run_in_worker, job) for job in jobs]
+            try:
+                return [future.result() for future in futures]
+            except BaseException:
+                for future in futures:  # a failed run (e.g. TrainingDiverged) stops the runs not yet started
+                    future.cancel()
+                raise
 
 
 @dataclass(frozen=True)
@@ -224,54 +353,133 @@ class Spread:
     count: int
 
 
+def _finite_values(name: str, values: Iterable[object]) -> list[float]:
+    """``values`` as a list of floats; a non-number or a NaN/infinite one is a ``ValueError`` naming its position."""
+    result = []
+    for i, value in enumerate(values):
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(_as_float(value)):
+            raise ValueError(f"{name} needs finite numbers, got {describe(value)} at position {i}")
+        result.append(float(value))
+    return result
+
+
 def spread(values: Sequence[float]) -> Spread:
     """Summarise ``values`` (one per seed); the standard deviation is 0 for a single value."""
+    values = _finite_values("spread", values)
     if not values:
         raise ValueError("spread needs at least one value")
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     return Spread(statistics.fmean(values), std, min(values), max(values), len(values))
 
 
+def _t_two_sided(t: float, dof: int) -> float:
+    """P(|T| <= t) for Student's t with an integer number ``dof`` of degrees of freedom, t >= 0, by the finite
+    sums of Abramowitz and Stegun (1964), 26.7.3 (odd dof) and 26.7.4 (even dof), with theta = atan(t / sqrt(dof))."""
+    theta = math.atan(t / math.sqrt(dof))
+    c2 = math.cos(theta) ** 2
+    if dof % 2 == 1:  # (2/pi) * (theta + sin(theta) * (cos + 2/3 cos^3 + 2*4/(3*5) cos^5 + ... up to cos^(dof-2)))
+        term, total = math.cos(theta), 0.0
+        for k in range(1, (dof - 1) // 2 + 1):
+            total += term
+            term *= c2 * (2 * k) / (2 * k + 1)
+        return 2 / math.pi * (theta + math.sin(theta) * total)
+    term, total = 1.0, 0.0  # sin(theta) * (1 + 1/2 cos^2 + 1*3/(2*4) cos^4 + ... up to cos^(dof-2))
+    for k in range(1, dof // 2 + 1):
+        total += term
+        term *= c2 * (2 * k - 1) / (2 * k)
+    return math.sin(theta) * total
+
+
+def t_quantile(probability: float, dof: int) -> float:
+    """The ``probability`` quantile of Student's t distribution with ``dof`` (an integer >= 1) degrees of freedom,
+    e.g. ``t_quantile(0.975, 2) = 4.3027`` (what ``scipy.stats.t.ppf`` computes; exact to float precision).
+
+    The distribution function has a finite closed form for an integer ``dof`` (``_t_two_sided``); the quantile
+    is found by bisection on the angle ``atan(t / sqrt(dof))`` in (0, pi/2), to the last bit of a float."""
+    probability = _check_real("probability", probability, 0.0, 1.0, low_open=True)
+    dof = check_positive_int("dof", dof)
+    if probability == 0.5:
+        return 0.0
+    if probability < 0.5:
+        return -t_quantile(1.0 - probability, dof)
+    target = 2 * probability - 1  # P(|T| <= t)
+    low, high = 0.0, math.pi / 2
+    while True:
+        middle = (low + high) / 2
+        if middle in (low, high):  # the interval is down to adjacent floats
+            break
+        if _t_two_sided(math.sqrt(dof) * math.tan(middle), dof) < target:
+            low = middle
+        else:
+            high = middle
+    return math.sqrt(dof) * math.tan(high)
+
+
 def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
     """Confidence interval of the mean of ``values`` (e.g. paired differences, one per seed) from Student's t
     distribution with ``len(values) - 1`` degrees of freedom; it assumes the values are independent draws."""
-    from scipy.stats import t as student_t
-
+    values = _finite_values("mean_interval", values)
     if len(values) < 2:
         raise ValueError(f"an interval needs at least 2 values, got {len(values)}")
+    if isinstance(confidence, bool) or not isinstance(confidence, Real):
+        raise ArgumentTypeError(f"confidence={describe(confidence)} must be a number between 0 and 1, "
+                                f"not {type(confidence).__name__}")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence={confidence} must be between 0 and 1")
     mean = statistics.fmean(values)
-    t = float(student_t.ppf(0.5 + confidence / 2, len(values) - 1))
+    t = t_quantile(0.5 + confidence / 2, len(values) - 1)
     half = t * statistics.stdev(values) / math.sqrt(len(values))
     return mean - half, mean + half
 
 
+def _final_values(runs: Sequence[Run], key: str) -> dict[tuple[str, int], float]:
+    """``{(model_name, seed): last value of key}`` for ``runs``; each (model, seed) at most once, each value finite."""
+    if key not in METRICS:
+        raise ValueError(f"key={key!r} is not a recorded metric; choose one of {', '.join(map(repr, METRICS))}")
+    if isinstance(runs, Run) or not isinstance(runs, Iterable):
+        raise ArgumentTypeError(f"runs must be a list of Run, not {type(runs).__name__}")
+    final: dict[tuple[str, int], float] = {}
+    for run in runs:
+        if not isinstance(run, Run):
+            raise ArgumentTypeError(f"runs must hold Run objects (from train_models), not {type(run).__name__}")
+        values = run.history.gap if key == "gap" else getattr(run.history, key)
+        if not values:
+            raise ValueError(f"run {run.model_name!r} seed {run.seed} has no recorded epochs")
+        if (run.model_name, run.seed) in final:
+            raise ValueError(f"runs hold {run.model_name!r} with seed {run.seed} twice: each seed must count once")
+        if not math.isfinite(values[-1]):
+            raise ValueError(f"run {run.model_name!r} seed {run.seed} has a final {key} of {values[-1]}: "
+                             f"its training diverged (lower lr)")
+        final[(run.model_name, run.seed)] = values[-1]
+    if not final:
+        raise ValueError("runs is empty: there is nothing to compare")
+    return final
+
+
 def summarize(runs: Sequence[Run]) -> dict[str, dict[str, Spread]]:
     """Per model: the spread over seeds of the final test accuracy, training accuracy, gap and test loss."""
-    by_model: dict[str, list[History]] = {}
-    for run in runs:
-        by_model.setdefault(run.model_name, []).append(run.history)
+    if not isinstance(runs, Run) and isinstance(runs, Iterable):
+        runs = list(runs)  # read four times below
+    finals = {key: _final_values(runs, key) for key in ("test_acc", "train_acc", "gap", "test_loss")}
+    names = list(dict.fromkeys(name for name, _ in finals["test_acc"]))  # in the order of the runs
     return {
-        name: {
-            "test_acc": spread([h.test_acc[-1] for h in histories]),
-            "train_acc": spread([h.train_acc[-1] for h in histories]),
-            "gap": spread([h.gap[-1] for h in histories]),
-            "test_loss": spread([h.test_loss[-1] for h in histories]),
-        }
-        for name, histories in by_model.items()
+        name: {key: spread([v for (n, _), v in values.items() if n == name]) for key, values in finals.items()}
+        for name in names
     }
 
 
 def paired_differences(runs: Sequence[Run], first: str, second: str, key: str = "test_acc") -> list[float]:
-    """``first`` minus ``second`` of a final measurement (``"test_acc"``, ``"train_acc"``, ``"gap"``,
-    ``"test_loss"``), seed by seed, for the seeds both models were trained with."""
-    final: dict[tuple[str, int], float] = {}
-    for run in runs:
-        values = run.history.gap if key == "gap" else getattr(run.history, key)
-        final[(run.model_name, run.seed)] = values[-1]
+    """``first`` minus ``second`` of a final measurement (one of ``METRICS``: ``"train_loss"``, ``"train_acc"``,
+    ``"test_loss"``, ``"test_acc"``, ``"gap"``), seed by seed, for the seeds both models were trained with."""
+    final = _final_values(runs, key)
+    if first == second:
+        raise ValueError(f"first and second are both {first!r}: a model's difference with itself is 0")
     seeds = sorted({s for (n, s) in final if n == first} & {s for (n, s) in final if n == second})
     if not seeds:
-        raise ValueError(f"no seed was run for both {first!r} and {second!r}")
+        names = sorted({n for n, _ in final})
+        missing = [name for name in (first, second) if name not in names]
+        reason = (f"{missing[0]!r} is not a model in runs, which hold {', '.join(map(repr, names))}" if missing
+                  else "their seeds do not overlap")
+        raise ValueError(f"no seed was run for both {first!r} and {second!r}: {reason}")
     return [final[(first, s)] - final[(second, s)] for s in seeds]
 

@@ -45,6 +45,8 @@ from resnext_teach.training import (
     train_models,
 )
 
+from helpers import assert_never_reveals as _never_shows
+
 
 @pytest.fixture(scope="module")
 def digits():
@@ -477,23 +479,16 @@ def test_model_latencies_on_small_models():
 # --- exercises ------------------------------------------------------------------------------------------
 
 
-def _never_shows(feedback, *answers):
-    text = str(feedback)
-    for a in answers:
-        for form in {str(a), f"{a:,}" if isinstance(a, int) else f"{a:.3g}", f"{a:.2f}", f"{a:.1f}"}:
-            assert form not in text, (form, text)
-
-
 def test_check_parameter_cut():
     dense, grouped = conv2d_params(256, 256, 3), conv2d_params(256, 256, 3, groups=64)
     expected = 100 * (dense - grouped) / dense
     assert ex.check_parameter_cut(expected) and ex.check_parameter_cut(round(expected, 2))
     for wrong, hint in [(100 - expected, "remain"), (expected / 100, "percentage"), (96.875, "32 groups"),
-                        (50.0, "too small"), (-3, "positive"), ("98", "not str")]:
+                        (50.0, "Count the weights"), (-3, "positive"), ("98", "not str")]:
         fb = ex.check_parameter_cut(wrong)
         assert not fb and hint in fb.message
         _never_shows(fb, expected)
-    assert "Replace `None`" in str(ex.check_parameter_cut(None))
+    assert "Replace None" in str(ex.check_parameter_cut(None))
 
 
 def test_check_jacobian_zeros():
@@ -501,7 +496,7 @@ def test_check_jacobian_zeros():
     expected = int((channel_jacobian(conv, torch.randn(1, 64, 3, 3)) == 0).sum())
     assert ex.expected_jacobian_zeros() == expected
     assert ex.check_jacobian_zeros(expected)
-    for wrong, hint in [(64 * 8, "can be non-zero"), (56, "blocks"), (4000, "too large")]:
+    for wrong, hint in [(64 * 8, "can be non-zero"), (56, "blocks"), (4000, "non-zero first")]:
         fb = ex.check_jacobian_zeros(wrong)
         assert not fb and hint in fb.message
         _never_shows(fb, expected)
@@ -517,7 +512,7 @@ def test_check_training_macs():
     raw = measure_flops(conv, x, backward=True, corrected=False)
     forward = expected // 3
     for wrong, hint in [(raw // 2, "raw count"), (raw, "units"), (2 * expected, "2 FLOPs"), (forward, "forward pass"),
-                        (2 * forward, "input needs"), (expected + 1, "a little too large")]:
+                        (2 * forward, "input needs"), (expected + 1, "forward pass's")]:
         fb = ex.check_training_macs(wrong)
         assert not fb and hint in fb.message, (wrong, fb)
         _never_shows(fb, expected)
@@ -530,7 +525,7 @@ def test_check_intensity():
     assert ex.check_intensity(expected) and ex.check_intensity(round(expected, 3))
     macs, params = rows[0].macs, rows[0].params
     for wrong, hint in [(macs / (2 * 256 * 784 + params), "bytes"), (macs / (4 * (256 * 784 + params)), "output"),
-                        (expected * 256 * 0.999, "dense"), (expected * 3, "too large"), (0, "positive")]:
+                        (expected * 256 * 0.999, "dense"), (expected * 3, "Divide"), (0, "positive")]:
         fb = ex.check_intensity(wrong)
         assert not fb and hint in fb.message, (wrong, fb)
         _never_shows(fb, expected)
