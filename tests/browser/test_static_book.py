@@ -194,6 +194,7 @@ class ExplorerDriver:
             f"{where}: explorer {explorer.name!r} has {len(explorer.controls)} controls, the page shows {count}")
         self.index = [c.default_index for c in explorer.controls]
         self.handle = box.element_handle()
+        self.bars: list[tuple[float, float]] = []  # (drawn width, value) of every bar seen, at every position
 
     def shown(self, settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
         """Wait until the one visible pane is the one for `settings`; return its settings and numbers."""
@@ -245,6 +246,9 @@ class ExplorerDriver:
 
     def check(self, settings: dict[str, Any]) -> None:
         shown_settings, shown = self.shown(settings)
+        self.bars += [tuple(b) for b in self.handle.evaluate(f"""box => ({JS_VISIBLE_PANES})(box)[0]
+            .querySelectorAll('rect[data-rxt-value]').values().map(r => [r.width.baseVal.value,
+            Number(r.dataset.rxtValue)]).toArray()""")]
         assert shown_settings == settings_json(settings)
         want = expected_numbers(self.explorer, settings)
         assert shown, f"{self.where}: the pane of {self.explorer.name!r} shows no numbers"
@@ -271,7 +275,17 @@ class ExplorerDriver:
                 self.check({c.name: c.options[i] for c, i in zip(specs, self.index)})
                 checked += 1
         self.check_announced_values()
+        self.check_one_scale()
         return checked
+
+    def check_one_scale(self) -> None:
+        """Every bar the reader saw, at every position, is drawn on one scale: doubling a number doubles its bar."""
+        bars = [(w, v) for w, v in self.bars if v > 0]
+        if not bars:
+            return
+        longest, value = max(bars)
+        off = [(w, v) for w, v in bars if abs(w - v * longest / value) > 0.01]
+        assert not off, f"{self.where}: {self.explorer.name!r} draws bars on more than one scale: {off[:5]}"
 
     def check_announced_values(self) -> None:
         """A screen reader hears each slider's option label (aria-valuetext), not its index."""
