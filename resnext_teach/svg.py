@@ -22,10 +22,12 @@ def svg_document(body: str, width: int, height: int, description: str) -> str:
 
 def connectivity_svg(mask: torch.Tensor, description: str, size: int = 200) -> str:
     """Draw a boolean ``(out_channels, in_channels)`` connectivity mask: a filled area means the input channels
-    (columns) reach the output channels (rows). Runs of equal rows are merged into one rectangle, so a grouped
-    convolution costs one rectangle per group however many channels it has; blocks are coloured in turn."""
+    (columns) reach the output channels (rows). One channel is one square unit, so a 64 -> 128 layer is drawn twice
+    as tall as wide; ``size`` is the longer side in pixels. Runs of equal rows are merged into one rectangle, so a
+    grouped convolution costs one rectangle per group however many channels it has; blocks are coloured in turn."""
     c_out, c_in = mask.shape
-    cell_w, cell_h = size / c_in, size / c_out
+    unit = size / max(c_in, c_out)
+    width, height = c_in * unit, c_out * unit
     rects: list[tuple[int, int, int, int]] = []  # (row0, row1, col0, col1), half-open
     row = 0
     while row < c_out:
@@ -44,18 +46,20 @@ def connectivity_svg(mask: torch.Tensor, description: str, size: int = 200) -> s
             else:
                 col += 1
         row = end
-    parts = [f'<rect x="0" y="0" width="{size}" height="{size}" fill="#f4f4f4" stroke="#999"/>']
+    parts = [f'<rect x="0" y="0" width="{width:.2f}" height="{height:.2f}" fill="#f4f4f4" stroke="#999"/>']
     for i, (r0, r1, c0, c1) in enumerate(rects):
         parts.append(
-            f'<rect x="{c0 * cell_w:.2f}" y="{r0 * cell_h:.2f}" width="{(c1 - c0) * cell_w:.2f}" '
-            f'height="{(r1 - r0) * cell_h:.2f}" fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<rect x="{c0 * unit:.2f}" y="{r0 * unit:.2f}" width="{(c1 - c0) * unit:.2f}" '
+            f'height="{(r1 - r0) * unit:.2f}" fill="{PALETTE[i % len(PALETTE)]}"/>'
         )
     axis = (
-        f'<text x="{size / 2}" y="{size + 14}" font-size="11" text-anchor="middle">input channels ({c_in})</text>'
-        f'<text x="-8" y="{size / 2}" font-size="11" text-anchor="middle" '
-        f'transform="rotate(-90 -8 {size / 2})">output channels ({c_out})</text>'
+        f'<text x="{width / 2:.1f}" y="{height + 14:.1f}" font-size="11" text-anchor="middle">'
+        f"input channels ({c_in})</text>"
+        f'<text x="-8" y="{height / 2:.1f}" font-size="11" text-anchor="middle" '
+        f'transform="rotate(-90 -8 {height / 2:.1f})">output channels ({c_out})</text>'
     )
-    return svg_document(f'<g transform="translate(18,2)">{"".join(parts)}{axis}</g>', size + 22, size + 20, description)
+    return svg_document(f'<g transform="translate(18,2)">{"".join(parts)}{axis}</g>', int(width) + 22,
+                        int(height) + 20, description)
 
 
 def bar_svg(values: dict[str, float], description: str, width: int = 320, bar_height: int = 18, unit: str = "",

@@ -1,13 +1,21 @@
 """Helpers shared by the tests (``conftest.py`` puts this folder on ``sys.path``): ``from helpers import ...``.
 
-The one home of "feedback never shows the answer": an exercise check may say what is off, never the value.
+The one home of "feedback never shows the answer": an exercise check may say what is off, never the value; and
+of the measurements and reference numbers that the tests of more than one module share.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from collections.abc import Iterable
 from numbers import Integral, Real
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from resnext_teach import ResNeXt, build_model, count_parameters
 
 
 def _shows_whole_number(message: str, text: str) -> bool:
@@ -61,3 +69,96 @@ def assert_never_reveals(feedback, *answers: object, ignore: Iterable[str] = ())
     assert not feedback, feedback
     for answer in answers:
         assert free_of(answer, feedback.message, ignore), (answer, feedback.message)
+
+
+# --- shared by the tests of several modules: reference numbers, real layers measured, meta-device models ---
+
+RESNEXT50_PARAMS = 25_028_904  # torchvision's documented count for resnext50_32x4d
+HAVE_TORCHVISION = importlib.util.find_spec("torchvision") is not None
+
+# torchvision's documented parameter counts ("num_params" of each model's weights).
+TORCHVISION_PARAMS = {
+    "resnet50": 25_557_032,
+    "resnext50_32x4d": 25_028_904,
+    "resnet101": 44_549_160,
+    "resnext101_32x8d": 88_791_336,
+    "resnext101_64x4d": 83_455_272,
+}
+
+
+def counted_flops(module, x):
+    counter = FlopCounterMode(display=False)
+    with counter:
+        out = module(x)
+    return counter.get_total_flops(), out
+
+
+def numel(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def pytorch_accepts(c_in: int, c_out: int, g: int) -> bool:
+    try:
+        nn.Conv2d(c_in, c_out, 1, groups=g, device="meta")
+    except ValueError:
+        return False
+    return True
+
+
+def reach_matrix(conv: nn.Conv2d) -> torch.Tensor:
+    """(C_out, C_in) boolean: does output channel o respond to input channel i? Measured on the real layer with
+    one one-pixel image per input channel (only the kernel's centre tap touches a 1x1 image with padding 1)."""
+    conv = conv.double()
+    basis = torch.eye(conv.in_channels, dtype=torch.float64).reshape(conv.in_channels, conv.in_channels, 1, 1)
+    with torch.no_grad():
+        out = conv(basis)[:, :, 0, 0]  # (input i, output o)
+    return (out != 0).T
+
+
+def counted_macs(block: torch.nn.Module, x: torch.Tensor) -> int:
+    """Multiply-adds measured by PyTorch's FlopCounterMode, which counts a multiply-add as 2 FLOPs."""
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        block(x)
+    return counter.get_total_flops() // 2
+
+
+def independent_misbuilt_count(name: str) -> int:
+    """Parameters of ``misbuilt_model(name)`` from the formula: the correct model minus its blocks, plus C paths
+    of width out*d//C (1x1 in, 3x3, 1x1 out, two BNs each), bn3 and the shortcut, block by block."""
+    with torch.device("meta"):
+        model = build_model(name)
+    total = count_parameters(model)
+    for stage in model.stages:
+        for block in stage:
+            total -= count_parameters(block)
+            c, out, c_in = block.cardinality, block.out_channels, block.in_channels
+            w = out * block.bottleneck_width // c
+            total += c * (c_in * w + 9 * w * w + w * out + 4 * w) + 2 * out
+            if block.downsample is not None:
+                total += c_in * out + 2 * out
+    return total
+
+
+def meta_model(config_or_name) -> ResNeXt:
+    with torch.device("meta"):
+        if isinstance(config_or_name, str):
+            return build_model(config_or_name)
+        return ResNeXt(config_or_name)
+
+
+def meta_image(size: int = 224, batch: int = 1, channels: int = 3) -> torch.Tensor:
+    with torch.device("meta"):
+        return torch.empty(batch, channels, size, size)
+
+
+def stage_inputs(model: ResNeXt, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    """The tensor that enters each top-level module (forward pre-hooks), for an independent per-stage count."""
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [m.register_forward_pre_hook(lambda _m, args, name=name: seen.setdefault(name, args[0]))
+             for name, m in model.named_children()]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return seen

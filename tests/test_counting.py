@@ -6,8 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from resnext_teach import conv2d_macs, conv2d_output_size, conv2d_params, count_parameters
+from resnext_teach import conv2d_macs, conv2d_output_size, conv2d_params, count_parameters, legal_groups
 from resnext_teach.flops import measure_flops
+
+from helpers import pytorch_accepts
 
 
 @st.composite
@@ -87,3 +89,18 @@ def test_macs_and_output_size_reject_bad_input():
         conv2d_output_size(8, 3, padding=-1)
     with pytest.raises(ValueError, match="module must be a torch.nn.Module"):
         count_parameters("resnet50")
+
+
+# --- legal_groups ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("c_in, c_out", [(64, 128), (48, 72), (7, 14), (1, 1), (12, 18), (128, 64)])
+def test_legal_groups_are_what_pytorch_accepts(c_in, c_out):
+    accepted = [g for g in range(1, 2 * max(c_in, c_out) + 1) if pytorch_accepts(c_in, c_out, g)]
+    assert legal_groups(c_in, c_out) == accepted
+
+
+def test_legal_groups_errors_name_the_argument():
+    with pytest.raises(ValueError, match="in_channels=0 must be a positive integer"):
+        legal_groups(0, 4)
+    with pytest.raises(ValueError, match="out_channels=2.5 must be a positive integer"):
+        legal_groups(4, 2.5)

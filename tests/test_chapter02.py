@@ -1,0 +1,42 @@
+"""Chapter 2's notebook (grouped convolution): its structure, and the chapter as the build executed it."""
+
+import re
+from pathlib import Path
+
+import nbformat
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "02_grouped_convolution.ipynb"
+
+
+def test_notebook_structure():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.cells[0].source.startswith("(ch-grouped)=\n# Chapter 2: Grouped convolution")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    # Colab ignores tags: the deliberate errors are caught and printed, so "Run all" never stops
+    assert not any("raises-exception" in c.metadata.get("tags", []) for c in code)
+    caught = [c.source for c in code if "except ValueError as error" in c.source]
+    assert [c.split("\n")[1].strip() for c in caught] == ["conv2d_params(64, 128, 3, groups=3)",
+                                                         "nn.Conv2d(64, 128, 3, groups=3)"]
+    text = "\n".join(c.source for c in code)
+    # the teaching version and the package's module are both compared with nn.Conv2d(groups=G)
+    for needle in ("GroupedConv2d.from_conv2d(reference)", "torch.testing.assert_close(package(x), expected)",
+                   "grouped_conv2d(x, reference.weight, groups=g), expected)", "measure_macs(layer, x56)"):
+        assert needle in text, needle
+    assert text.count("GROUPED_EXPLORER.show()") == 1  # the explorer appears once
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for key in ("xie2017resnext", "krizhevsky2012alexnet", "chollet2017xception", "howard2017mobilenets",
+                "zhang2018shufflenet"):
+        assert f"{{cite:p}}`{key}`" in markdown
+    assert len(re.findall(r"\{exercise\}", markdown)) >= 3
+
+
+def test_executed_chapter_raises_the_explained_errors_and_glues_reference_numbers(executed_chapter):
+    """The chapter as the build executed it (glue names and stderr are checked for every chapter in
+    test_notebooks): the deliberate errors are the ones the text explains; the headline numbers are the references."""
+    run = executed_chapter("02_grouped_convolution")
+    glued = run.glued
+    assert run.errors == []
+    assert "ValueError: groups=3 must divide in_channels=64" in run.stdout
+    assert "ValueError: in_channels must be divisible by groups" in run.stdout
+    assert (glued["params_g1"], glued["params_g32"], glued["weights_per_group"]) == ("73728", "2304", "72")
+    assert (glued["in_per_group"], glued["out_per_group"]) == ("2", "4")

@@ -1,0 +1,35 @@
+"""Chapter 3's notebook (cardinality): its structure and the numbers its text takes from hidden prose(...) cells."""
+
+import ast
+import json
+import re
+from pathlib import Path
+
+NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "03_cardinality.ipynb"
+
+
+def test_notebook_structure():
+    nb = json.loads(NOTEBOOK.read_text())
+    cells = nb["cells"]
+    assert "".join(cells[0]["source"]).startswith("(ch-cardinality)=\n# Chapter 3: Cardinality")
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in cells if c["cell_type"] == "code"]
+    assert "remove-cell" in code[0]["metadata"].get("tags", []) and "setup(seed=0)" in "".join(code[0]["source"])
+    source = "\n".join("".join(c["source"]) for c in code)
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    # the values the text quotes are handed over by hidden cells of prose(...) calls only; no cell a reader sees
+    # calls glue( or prose(
+    hidden = [c for c in code[1:] if "remove-cell" in c["metadata"].get("tags", [])]
+    visible = [c for c in code if "remove-cell" not in c["metadata"].get("tags", [])]
+    assert not any(re.search(r"\b(glue|prose)\(", "".join(c["source"])) for c in visible)
+    glued = set()
+    for cell in hidden:
+        for statement in ast.parse("".join(cell["source"])).body:
+            call = statement.value
+            assert isinstance(statement, ast.Expr) and isinstance(call, ast.Call) and call.func.id == "prose"
+            glued |= {keyword.arg for keyword in call.keywords}
+    used = {m.split(":")[0] for m in re.findall(r"\{glue:text\}`([^`]+)`", text)}
+    assert used and used <= glued, used - glued
+    assert len(re.findall(r"```\{exercise\}", text)) >= 3
+    assert "{cite:p}`xie2017resnext`" in text and "## Summary" in text
+    assert source.count("CARDINALITY_EXPLORER.show()") == 1 and ".static()" not in source and ".widget()" not in source

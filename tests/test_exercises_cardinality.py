@@ -1,0 +1,95 @@
+"""``resnext_teach.exercises.cardinality``: chapter 3's exercise checks against the formulas (right, wrong, never
+revealing)."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from resnext_teach import complexity_preserving_width
+from resnext_teach import paper
+from resnext_teach.exercises.cardinality import (
+    check_complexity_preserving_width,
+    check_grouped_width,
+    check_template_params,
+)
+
+from helpers import free_of as shared_free_of
+
+CONSTANT_TEXT = ("3x3", "1x1", "3 x 3 = 9", "9 d^2", "int(planes * d / 64)", "planes x 4", "256*d + 9*d*d + d*256",
+                 "256 -> d", "d -> 256", "64 channels", "d = 64", "Eq. 4", "Table 2")
+"""Fixed phrases of the feedback (formulas, layer names): the same whatever the answer, so they reveal nothing."""
+
+
+def free_of(expected: int, message: str) -> bool:
+    """``helpers.free_of``, apart from the fixed phrases in ``CONSTANT_TEXT``."""
+    return shared_free_of(expected, message, ignore=CONSTANT_TEXT)
+
+
+def test_template_params_check():
+    assert check_template_params(8 * (256 * 14 + 9 * 14 * 14 + 14 * 256))
+    assert check_template_params(float(8 * (256 * 14 + 9 * 14 * 14 + 14 * 256)))
+    assert check_template_params(32 * (256 * 2 + 9 * 2 * 2 + 2 * 256), cardinality=32, bottleneck_width=2)
+    slips = {
+        256 * 14 + 9 * 14 * 14 + 14 * 256: "one path",
+        2 * 256 * 112 + 9 * 112 * 112: "dense",
+        8 * (256 * 14 + 9 * 14 * 14): "two 1x1",
+        8 * (2 * 256 * 14 + 14 * 14): "9 weights",
+        71456 + 2 * (112 + 112 + 256): "BatchNorm",
+        71456 + 112 + 112 + 256: "no bias",
+    }
+    for answer, hint in slips.items():
+        fb = check_template_params(answer)
+        assert not fb and hint in fb.message and free_of(71456, fb.message)
+    assert "Replace None" in str(check_template_params(None))
+    with pytest.raises(ValueError, match="cardinality=0 must be a positive integer"):
+        check_template_params(1, cardinality=0)
+
+
+def test_width_check():
+    assert check_complexity_preserving_width(8)  # C = 16: the root 7.51 rounds to 8
+    assert check_complexity_preserving_width(8.0)
+    assert "107.4%" in check_complexity_preserving_width(8).message
+    for c, d, _ in paper.TABLE2:
+        assert check_complexity_preserving_width(d, cardinality=c)
+    slips = {7: "rounded the root down", 4: "splits ResNet's 64 channels", 64: "factor C", 7.51: "exact root",
+             9: "Solve", 2: "Solve", 0: "positive", 7.2: "whole number", "8": "not str",
+             float("nan"): "finite", None: "Replace None"}
+    for answer, hint in slips.items():
+        fb = check_complexity_preserving_width(answer)
+        assert not fb and hint in str(fb) and free_of(8, fb.message), (answer, fb)
+
+
+@given(st.integers(1, 64), st.integers(-5, 200))
+def test_width_check_never_reveals_the_answer(cardinality, answer):
+    expected = complexity_preserving_width(cardinality)  # the rounded root of Eq. 4, as in Table 2
+    fb = check_complexity_preserving_width(answer, cardinality=cardinality)
+    assert bool(fb) == (answer == expected)
+    if not fb:  # the message may quote the student's own d, never the expected one
+        assert free_of(expected, fb.message.replace(f"d = {answer} ", " "))
+
+
+def test_grouped_width_check():
+    assert check_grouped_width(int(256 * 4 / 64) * 32)
+    assert check_grouped_width(int(512 * 4 / 64) * 32, planes=512)
+    slips = {16: "single group", 128: "first stage", 1024: "output width", 256: "planes itself",
+             256 * 4 * 32: "divide by 64"}
+    for answer, hint in slips.items():
+        fb = check_grouped_width(answer)
+        assert not fb and hint in fb.message and free_of(512, fb.message)
+    assert "Recount" in check_grouped_width(600).message
+    with pytest.raises(ValueError, match="channels per path"):
+        check_grouped_width(1, planes=8, bottleneck_width=4)
+
+
+@given(st.sampled_from([64, 128, 256, 512]), st.sampled_from([1, 2, 4, 8, 32, 64]), st.integers(1, 64),
+       st.integers(0, 5000))
+def test_checks_agree_with_the_formulas(planes, cardinality, d, answer):
+    expected_params = cardinality * (256 * d + 9 * d * d + d * 256)
+    fb = check_template_params(answer, cardinality=cardinality, bottleneck_width=d)
+    assert bool(fb) == (answer == expected_params)
+    assert fb or free_of(expected_params, fb.message)
+    if planes * d >= 64:
+        width = int(planes * d / 64) * cardinality
+        fb = check_grouped_width(answer, planes=planes, cardinality=cardinality, bottleneck_width=d)
+        assert bool(fb) == (answer == width)
+        assert fb or free_of(width, fb.message)
