@@ -71,7 +71,7 @@ class Book:
     labels: Mapping[str, Target]         # section and exercise labels
     cite: Callable[[str], str]           # bibliography key -> "Xie et al., 2017"
     setup_source: str                    # the edition's set-up cell
-    banner: Callable[[str], str]         # docname -> the note under the title
+    banner: Callable[[str, bool], str]   # (docname, has code cells) -> the note under the title
     exercise_numbers: Mapping[str, str] = field(default_factory=dict)  # exercise label -> "2.3"
 
     def page_url(self, docname: str, anchor: str = "") -> str:
@@ -247,7 +247,8 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
     first_heading = next((i for i, c in enumerate(body) if c.cell_type == "markdown" and c.source.lstrip().startswith("#")), None)
     if first_heading is not None:
         title, _, rest = body[first_heading].source.lstrip().partition("\n")
-        body[first_heading].source = f"{title}\n\n{book.banner(docname)}\n{rest}".rstrip("\n")
+        has_code = any(c.cell_type == "code" for c in body)
+        body[first_heading].source = f"{title}\n\n{book.banner(docname, has_code)}\n{rest}".rstrip("\n")
 
     student = _notebook(nb, body)
     tail: list[nbformat.NotebookNode] = []

@@ -139,11 +139,13 @@ def make_book(app: Sphinx) -> editions.Book:
     install = f"resnext-teach[book] @ git+{url}@{ref}"
     built = f"commit {commit[:7]}" if commit else "the working tree"
 
-    def banner(docname: str) -> str:
-        return (f"*Notebook edition of [this page of the book]({pages}{docname}.html), built from {built}. Run the "
-                "cells from the top: the first one installs what Colab lacks. The numbers in the text were computed "
-                "when the book was built; timings in it were measured on the machine that built it, and the cells "
-                "print your own.*")
+    def banner(docname: str, has_code: bool) -> str:
+        where = f"*Notebook edition of [this page of the book]({pages}{docname}.html), built from {built}."
+        if not has_code:
+            return where + " It has no code to run: everything it shows was computed when the book was built.*"
+        return (where + " Run the cells from the top: the first one installs what Colab lacks. The numbers in the "
+                "text were computed when the book was built; timings in it were measured on the machine that built "
+                "it, and the cells print your own.*")
 
     return editions.Book(
         pages_url=pages,
