@@ -75,6 +75,7 @@ class Report:
     pages: list[str] = field(default_factory=list)
     explorers: list[str] = field(default_factory=list)  # "page: explorer name"
     positions: int = 0
+    slowest_update: tuple[float, str] = (0.0, "")  # ms from the key presses to the new pane, and where
     requests_local: int = 0
     requests_outside: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
@@ -166,6 +167,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         "pages": len(REPORT.pages),
         "explorers": len(REPORT.explorers),
         "positions_checked": REPORT.positions,
+        "slowest_update_ms": round(REPORT.slowest_update[0], 1),
         "requests_local": REPORT.requests_local,
         "requests_outside": len(REPORT.requests_outside),
         "seconds": round(REPORT.seconds, 1),
@@ -174,7 +176,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_line(
         f"{summary['pages']} pages, {summary['explorers']} explorers, {summary['positions_checked']} positions "
         f"checked by keyboard, {summary['requests_local']} local requests, {summary['requests_outside']} requests "
-        f"outside the site, {summary['seconds']} s; screenshots in {SCREENSHOTS}"
+        f"outside the site, {summary['seconds']} s; slowest explorer update {summary['slowest_update_ms']} ms "
+        f"({REPORT.slowest_update[1]}); screenshots in {SCREENSHOTS}"
     )
     if SCREENSHOTS.is_dir():
         detail = {**summary, "page_list": REPORT.pages, "explorer_list": REPORT.explorers,

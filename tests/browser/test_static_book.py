@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import time
 from html.parser import HTMLParser
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 
 from resnext_teach.explorers import Explorer, all_explorers
 
-from .conftest import SITE, site_pages
+from .conftest import REPORT, SITE, site_pages
 
 ALLOWED_ERRORS = [
     # Jupyter Book 1 declares THEBE_JS_URL in two inline scripts of every page (sphinx-thebe); unrelated to us.
@@ -263,8 +264,13 @@ class ExplorerDriver:
         self.check(self.explorer.defaults)
         checked = 1
         for combo in itertools.product(*(range(len(c.options)) for c in specs)):
+            started = time.perf_counter()
             for level, target in enumerate(combo):
                 self.move(level, target)
+            self.shown({c.name: c.options[i] for c, i in zip(specs, combo)})  # waits for the pane to switch
+            update_ms = 1000 * (time.perf_counter() - started)  # key presses to the new pane, Playwright included
+            if update_ms > REPORT.slowest_update[0]:
+                REPORT.slowest_update = (update_ms, f"{self.explorer.name} {dict(zip([c.name for c in specs], combo))}")
             self.check({c.name: c.options[i] for c, i in zip(specs, combo)})
             checked += 1
         for level, spec in enumerate(specs):  # End on every slider (Home was used on the way)
