@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from html import escape
 from typing import TYPE_CHECKING
 
 import torch
@@ -26,7 +25,7 @@ from torch import nn
 from .counting import count_parameters
 from .flops import flops_by_module, inspection
 from .models import ModelConfig, ResNeXt
-from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_instance, check_positive_int
+from .validation import TORCH_MAX_SIZE, check_instance, check_positive_int
 
 if TYPE_CHECKING:  # pandas is a dependency of the book, not of the package: imported where a table is drawn
     from pandas.io.formats.style import Styler
@@ -192,28 +191,6 @@ def _stage_costs(config: ModelConfig, size: int) -> tuple[StageCost, ...]:
         costs.append(StageCost(names[i + 1], params, flops))
     costs.append(StageCost(names[-1], count_parameters(model.fc), macs("fc")))
     return tuple(costs)
-
-
-def table_html(header: list[str], rows: list[list[str]], caption: str = "") -> str:
-    """A plain HTML table (text escaped; a ``\\n`` in a cell becomes a line break), numbers right-aligned."""
-    for name, value in (("header", header), ("rows", rows)):
-        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
-            raise ArgumentTypeError(f"{name} must be a list, not {type(value).__name__}")
-    for i, row in enumerate(rows):
-        if isinstance(row, (str, bytes)) or not isinstance(row, (list, tuple)):
-            raise ArgumentTypeError(f"rows[{i}] must be a list of cell texts, not {type(row).__name__}")
-    check_instance("caption", caption, str, "str")
-
-    def cell(text: str, tag: str) -> str:
-        align = ' style="text-align:right"' if text.replace(",", "").replace(".", "").isdigit() else ""
-        return f"<{tag}{align}>{'<br>'.join(escape(part) for part in text.split(chr(10)))}</{tag}>"
-
-    head = "".join(cell(h, "th") for h in header)
-    body = "".join("<tr>" + "".join(cell(c, "td") for c in row) + "</tr>" for row in rows)
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 # Padding and right-aligned numbers for the tables the chapters show as pandas Stylers
 # (``frame.style.set_table_styles(TABLE_CSS)``): the book's theme pads no table cells of its own.
 TABLE_CSS = [

@@ -495,8 +495,6 @@ API: dict[str, Api] = {
                               dict(model="resnext", image_size="size"), builds=True),
     "stages.stage_costs": Api(stages.stage_costs, lambda: dict(config=CFG(), image_size=8),
                               dict(config="config", image_size="size"), builds=True),
-    "stages.table_html": Api(stages.table_html, lambda: dict(header=["a"], rows=[["1"]], caption=""),
-                             dict(header="list", rows="rows", caption="str")),
     "stages.table1_html": Api(stages.table1_html, lambda: dict(tables={"m": stages.stage_table(tiny_model(), 8)}),
                               dict(tables="tables")),
     "mistakes.per_path_width_mistake": Api(mistakes.per_path_width_mistake,
