@@ -164,21 +164,12 @@ def width_floored_last(planes: int, bottleneck_width: int, cardinality: int) -> 
 
 # --- Mistake 4: one forward pass timed with time.time() ---------------------------------------------------------
 
-ALLOCATOR_SPREAD_OBSERVED = 2
-"""While this book was written, repeated timings of batch-8 convolutions on a 2-core CPU differed by up to this
-factor, mostly from glibc malloc page faults; raising malloc's thresholds (``benchmarking.quiet_allocator``)
-removed them."""
-
-ALLOCATOR_SPREAD_CORES = 2
-"""CPU cores of the machine on which ``ALLOCATOR_SPREAD_OBSERVED`` was measured."""
-
-
 def time_once(module: nn.Module, inputs: Tensor) -> float:
     """MISTAKE: the seconds of a single forward pass, measured with ``time.time()``.
 
     No warm-up (the first call pays for one-off set-up), one sample (no spread, no median), a wall clock with
     coarse resolution on some systems; whatever else the machine does lands in the number. Use
-    ``benchmarking.time_forward`` or ``compare_forward`` instead. (It runs the module in eval mode and puts it
+    ``timing.time_modules`` instead. (It runs the module in eval mode and puts it
     back in its mode afterwards: the mistake is the timing, not the module.)
     """
     check_module("module", module)

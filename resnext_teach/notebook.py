@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import torch
 
-from .benchmarking import quiet_allocator
+from .timing import quiet_allocator
 
 
 def setup(seed: int = 0, threads: int | None = None) -> torch.device:

@@ -90,3 +90,16 @@ TRAINING_TIMES: tuple[PaperTiming, ...] = (
     PaperTiming("ResNet-101", "1×64d", 0.70, "Sec. 5.1"),
 )
 """The paper's own timing of ResNeXt-101 (32×4d) against ResNet-101 (Xie et al. 2017, Sec. 5.1)."""
+
+
+TORCHVISION_TOP1: dict[tuple[str, str], float] = {
+    ("resnet50", "IMAGENET1K_V1"): 76.130,
+    ("resnet50", "IMAGENET1K_V2"): 80.858,
+    ("resnext50_32x4d", "IMAGENET1K_V1"): 77.618,
+    ("resnext50_32x4d", "IMAGENET1K_V2"): 81.198,
+}
+"""torchvision's documented ImageNet-1K top-1 accuracy (%) of its published weights (torchvision's model
+documentation, "Table of all available classification weights"; the same numbers are in each weights entry's
+``meta["_metrics"]``). V1: the original training recipe, which follows the ResNet/ResNeXt papers; V2: torchvision's
+newer recipe (longer training, stronger augmentation and regularization; Vryniotis 2021, "How to Train
+State-Of-The-Art Models Using TorchVision's Latest Primitives"). The tests check them against torchvision."""

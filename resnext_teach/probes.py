@@ -2,29 +2,35 @@
 
 * ``channel_jacobian`` / ``perturbation_probe`` - does information (and gradient) stay within a group?
 * ``group_correlations`` - do different groups learn different ("complementary") features?
-* ``time_interleaved`` / ``groups_sweep`` - does a grouped convolution run as much faster as its FLOPs fall?
+* ``groups_sweep`` / ``model_latencies`` - does a grouped convolution (a ResNeXt) run as much faster as its
+  FLOPs fall?
 
-FLOPs follow the paper: one multiply-add is one FLOP, so "GFLOP/s" below is billions of multiply-adds per
-second (hardware data sheets usually count a multiply-add as 2).
+FLOPs follow the paper: one multiply-add is one FLOP, so a rate below is multiply-adds per second (hardware data
+sheets count a multiply-add as 2). All timing goes through ``timing``.
 """
 
 from __future__ import annotations
 
 import math
-import statistics
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from numbers import Real
 
 import torch
 from torch import Tensor, nn
 
-from .benchmarking import Timing
 from .blocks import ResNeXtBottleneck
-from .counting import conv2d_macs, conv2d_params
+from .counting import conv2d_macs
 from .data import _check_seed
-from .validation import ArgumentTypeError, check_divides, check_int, check_positive_int, describe
+from .intensity import Intensity, conv_intensity
+from .timing import Environment, Ratio, Timing, Timings, time_modules
+from .validation import (
+    ArgumentTypeError,
+    check_divides,
+    check_int,
+    check_positive_int,
+    describe,
+)
 
 
 def _finite(value: Real) -> bool:
@@ -237,81 +243,60 @@ def group_correlations(model: nn.Module, x: Tensor, groups: int | None = None) -
 
 # --- Claim: "runtime falls with the FLOPs" -----------------------------------------------------------------
 
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def time_interleaved(
-    fns: dict[str, Callable[[], object]],
-    rounds: int = 5,
-    warmup: int = 2,
-    min_time: float = 0.02,
-    device: torch.device | str = "cpu",
-) -> dict[str, Timing]:
-    """Time several functions in interleaved rounds, so that drift on a shared machine hits all of them alike.
-
-    Each function is warmed up, then called ``number`` times per measurement, with ``number`` chosen (from one
-    timed call) so that a measurement lasts at least ``min_time`` seconds; ``min_time=0`` times single calls
-    and skips that extra call. The result per function is the median over ``rounds`` measurements of the time
-    per call, with their interquartile range. On a GPU each measurement waits for the device to finish.
-    """
-    rounds = check_positive_int("rounds", rounds)
-    warmup = check_int("warmup", warmup, minimum=0)
-    min_time = _check_time("min_time", min_time)
-    if not isinstance(fns, dict) or not fns:
-        raise ValueError(f"fns must be a non-empty dict of name -> function, got {describe(fns)}")
-    for name, fn in fns.items():
-        if not callable(fn):
-            raise ArgumentTypeError(f"fns[{name!r}] must be a function to time, not {type(fn).__name__}")
-    device = torch.device(device)
-    numbers: dict[str, int] = {}
-    for name, fn in fns.items():
-        for _ in range(warmup):
-            fn()
-        numbers[name] = 1
-        if min_time > 0:
-            _synchronize(device)
-            start = time.perf_counter()
-            fn()
-            _synchronize(device)
-            once = time.perf_counter() - start
-            numbers[name] = max(1, int(min_time / max(once, 1e-9)))
-    per_call: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(rounds):
-        for name, fn in fns.items():
-            _synchronize(device)
-            start = time.perf_counter()
-            for _ in range(numbers[name]):
-                fn()
-            _synchronize(device)
-            per_call[name].append((time.perf_counter() - start) / numbers[name])
-    result = {}
-    for name, times in per_call.items():
-        if len(times) > 1:
-            q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
-        else:
-            q1 = q3 = times[0]
-        result[name] = Timing(name, statistics.median(times), q3 - q1, len(times) * numbers[name])
-    return result
-
-
 @dataclass(frozen=True)
 class SweepRow:
-    """One convolution of a groups sweep: its counts and its measured forward time."""
+    """One convolution of a groups sweep: its counts and its measured forward time (``timing``: per round)."""
 
     groups: int
     params: int
     macs: int  # multiply-adds of one forward pass of the whole batch
-    intensity: float  # multiply-adds per byte of input, weight and output (float32), if each is moved once
-    seconds: float  # median forward time
-    iqr: float
+    intensity: Intensity  # multiply-adds and least bytes moved (float32), from intensity.conv_intensity
+    timing: Timing
 
     @property
-    def gflops(self) -> float:
-        """Achieved billions of multiply-adds per second."""
-        return self.macs / self.seconds / 1e9
+    def seconds(self) -> float:
+        """Median forward time."""
+        return self.timing.median
+
+    @property
+    def rate(self) -> float:
+        """Achieved multiply-adds per second (the book's FLOP/s)."""
+        return self.macs / self.seconds
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A groups sweep: one row per G, and the interleaved timings for paired ratios."""
+
+    rows: tuple[SweepRow, ...]
+    timings: Timings
+
+    def __iter__(self) -> Iterator[SweepRow]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> SweepRow:
+        return self.rows[index]
+
+    def row(self, groups: int) -> SweepRow:
+        """The row of ``groups`` groups."""
+        for r in self.rows:
+            if r.groups == groups:
+                return r
+        raise KeyError(f"groups={groups} was not swept; the sweep has {[r.groups for r in self.rows]}")
+
+    def speedup(self, groups: int, baseline: int | None = None) -> Ratio:
+        """How many times faster ``groups`` groups ran than ``baseline`` (default: the first row, the dense layer
+        when the sweep starts at 1), paired by round, with its interval."""
+        baseline = self.rows[0].groups if baseline is None else baseline
+        self.row(groups), self.row(baseline)
+        return self.timings.ratio(f"G={baseline}", f"G={groups}")
+
+    @property
+    def environment(self) -> Environment:
+        return self.timings.environment
 
 
 def groups_sweep(
@@ -321,11 +306,12 @@ def groups_sweep(
     batch_size: int = 1,
     device: torch.device | str | None = None,
     channels_last: bool = False,
-    rounds: int = 5,
+    rounds: int = 7,
     min_time: float = 0.02,
-) -> list[SweepRow]:
+    threads: int | None = None,
+) -> Sweep:
     """Time ``nn.Conv2d(channels, channels, 3, padding=1, groups=G)`` on a ``batch_size x channels x size x size``
-    input for each G (forward, no gradient), interleaved, and return counts and times per G.
+    input for each G (forward, no gradient) with ``timing.time_interleaved``, and return counts and times per G.
 
     The defaults are the grouped 3x3 of ResNeXt-50's stage 2 (256 channels, 28x28, G = 32) and its relatives;
     ``device=None`` picks CUDA when available.
@@ -336,74 +322,47 @@ def groups_sweep(
     groups_list = _check_sizes("groups_list", groups_list)
     for g in groups_list:
         check_divides("groups", g, "channels", channels)
-    rounds = check_positive_int("rounds", rounds)
-    min_time = _check_time("min_time", min_time)
+    if len(set(groups_list)) != len(groups_list):
+        raise ValueError(f"groups_list={groups_list} names a group count twice")
     device = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     x = torch.randn(batch_size, channels, size, size, device=device).contiguous(memory_format=memory_format)
-    convs = {}
-    for g in groups_list:
-        conv = nn.Conv2d(channels, channels, 3, padding=1, groups=g, bias=False).to(device, memory_format=memory_format)
-        convs[g] = conv.eval()
-
-    def forward(conv: nn.Conv2d) -> Callable[[], object]:
-        def run() -> object:
-            with torch.no_grad():
-                return conv(x)
-
-        return run
-
-    timings = time_interleaved({str(g): forward(c) for g, c in convs.items()}, rounds=rounds, min_time=min_time,
-                               device=device)
-    rows = []
-    for g in groups_list:
-        params = conv2d_params(channels, channels, 3, groups=g)
-        macs = conv2d_macs(channels, channels, 3, size, groups=g, batch_size=batch_size)
-        moved = 4 * (2 * batch_size * channels * size * size + params)  # bytes: input + output + weight
-        t = timings[str(g)]
-        rows.append(SweepRow(g, params, macs, macs / moved, t.median, t.iqr))
-    return rows
+    convs = {g: nn.Conv2d(channels, channels, 3, padding=1, groups=g, bias=False).to(device, memory_format=memory_format)
+             for g in groups_list}
+    timings = time_modules({f"G={g}": conv for g, conv in convs.items()}, x, rounds=rounds, min_time=min_time,
+                           threads=threads)
+    rows = tuple(
+        SweepRow(g, convs[g].weight.numel(), conv2d_macs(channels, channels, 3, size, groups=g, batch_size=batch_size),
+                 conv_intensity(convs[g], size, batch_size), timings[f"G={g}"])
+        for g in groups_list
+    )
+    return Sweep(rows, timings)
 
 
 def model_latencies(
     names: tuple[str, ...] = ("resnet50", "resnext50_32x4d"),
     batch_sizes: tuple[int, ...] = (1, 8),
     image_size: int = 224,
-    rounds: int = 3,
+    rounds: int = 7,
     warmup: int = 1,
     device: torch.device | str | None = None,
     channels_last: bool = False,
-) -> dict[tuple[str, int], Timing]:
-    """Forward latency (eval mode, no gradient) of named models per batch size, the models timed in interleaved
-    rounds; keys are ``(name, batch_size)``. ``device=None`` picks CUDA when available.
-
-    The models get fresh random weights: latency does not depend on the weights' values.
-    """
+    threads: int | None = None,
+) -> dict[int, Timings]:
+    """Forward latency (eval mode, no gradient) of named models per batch size: ``{batch_size: Timings}``, the
+    models timed in interleaved rounds (one call per round) with ``timing.time_modules``; ``device=None`` picks
+    CUDA when available. The models get fresh random weights: latency does not depend on the weights' values."""
     from .models import build_model
 
     if isinstance(names, str) or not isinstance(names, Iterable) or not names:
         raise ValueError(f"names={describe(names)} must be a non-empty tuple of model names")
     batch_sizes = _check_sizes("batch_sizes", batch_sizes)
     image_size = check_positive_int("image_size", image_size)
-    rounds = check_positive_int("rounds", rounds)
-    warmup = check_int("warmup", warmup, minimum=0)
     device = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     models = {name: build_model(name).to(device, memory_format=memory_format).eval() for name in names}
     result = {}
     for batch in batch_sizes:
-        x = torch.randn(batch, 3, image_size, image_size, device=device)
-        x = x.contiguous(memory_format=memory_format)
-
-        def forward(model: nn.Module) -> Callable[[], object]:
-            def run() -> object:
-                with torch.no_grad():
-                    return model(x)
-
-            return run
-
-        timings = time_interleaved({name: forward(m) for name, m in models.items()}, rounds=rounds, warmup=warmup,
-                                   min_time=0.0, device=device)
-        for name, t in timings.items():
-            result[(name, batch)] = t
+        x = torch.randn(batch, 3, image_size, image_size, device=device).contiguous(memory_format=memory_format)
+        result[batch] = time_modules(models, x, rounds=rounds, warmup=warmup, min_time=0.0, threads=threads)
     return result

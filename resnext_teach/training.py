@@ -1,5 +1,9 @@
 """A small, deterministic training loop for the experiments: SGD with momentum, a cosine learning rate, a
-progress bar, and per-epoch train/test loss and accuracy.
+progress bar, and per-epoch train/test loss and accuracy; a learning-rate search on validation images.
+
+"Test" in a ``History`` means the held-out images of the ``ImageData`` trained on: the test images of
+``DataSplits.final``, or the validation images of ``DataSplits.development`` (``ImageData.held_out`` says which).
+``search_learning_rate`` trains on the development split only, so a recipe is chosen without the test images.
 
 Determinism: a run is fixed by its ``seed`` - it seeds the model's initialisation (``train_models``), the
 shuffling of the training batches (the loader's own generator) and the augmentation. On a CPU with the same
@@ -18,7 +22,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from numbers import Real
 
 import torch
 from torch import nn
@@ -27,7 +30,8 @@ from tqdm import tqdm
 
 from .data import ImageData, _check_seed, random_crop_flip
 from .models import ResNeXt, build_model
-from .validation import ArgumentTypeError, check_positive_int, describe
+from .stats import Spread, spread
+from .validation import ArgumentTypeError, check_positive_int, check_real, describe
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap")
 """The per-epoch measurements of a ``History`` that ``summarize`` and ``paired_differences`` compare."""
@@ -39,28 +43,6 @@ class TrainingDiverged(ValueError):
     def __init__(self, message: str, history: History | None = None) -> None:
         super().__init__(message)
         self.history = history
-
-
-def _as_float(value: Real) -> float:
-    """``float(value)``, or infinity for an integer too large for a float (``10**400``)."""
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-
-
-def _check_real(name: str, value: object, low: float, high: float = math.inf, low_open: bool = False,
-                high_open: bool = True) -> float:
-    """Return ``value`` as a ``float`` if it is a finite real number in the interval from ``low`` to ``high`` (each
-    end open or closed as told); a bool, a string or a tensor is an ``ArgumentTypeError``, NaN a ``ValueError``."""
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ArgumentTypeError(f"{name}={describe(value)} must be a real number, not {type(value).__name__}")
-    number = _as_float(value)
-    inside = (low < number if low_open else low <= number) and (number < high if high_open else number <= high)
-    if not (math.isfinite(number) and inside):
-        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-        raise ValueError(f"{name}={describe(value)} must be a finite number in {interval}")
-    return number
 
 
 def _check_flag(name: str, value: object) -> bool:
@@ -167,7 +149,8 @@ def train(
 
     SGD with Nesterov momentum and weight decay; the learning rate follows a cosine from ``lr`` to 0 over all
     steps. After each epoch the model is evaluated (eval mode) on the training images (all, or a fixed subset
-    of ``train_eval_size``) and on the test images, ``eval_batch_size`` images at a time. ``max_batches`` cuts
+    of ``train_eval_size``) and on the held-out images (``data.x_test``: the test or the validation images, as
+    ``data.held_out`` says), ``eval_batch_size`` images at a time. ``max_batches`` cuts
     each epoch short (for quick tests).
     ``device=None`` picks CUDA when available. ``channels_last`` stores the weights and activations in the
     channels-last memory format (the same arithmetic in another order, often faster for grouped convolutions).
@@ -186,9 +169,9 @@ def train(
     seed = _check_seed("seed", seed)
     batch_size = check_positive_int("batch_size", batch_size)
     eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
-    lr = _check_real("lr", lr, 0.0, low_open=True)
-    momentum = _check_real("momentum", momentum, 0.0, 1.0, low_open=True)  # Nesterov needs momentum > 0
-    weight_decay = _check_real("weight_decay", weight_decay, 0.0)
+    lr = check_real("lr", lr, 0.0, low_open=True)
+    momentum = check_real("momentum", momentum, 0.0, 1.0, low_open=True)  # Nesterov needs momentum > 0
+    weight_decay = check_real("weight_decay", weight_decay, 0.0)
     if max_batches is not None:
         max_batches = check_positive_int("max_batches", max_batches)
     if train_eval_size is not None:
@@ -269,8 +252,10 @@ def train_models(
     """Train every named model (``build_model(name, in_channels=..., num_classes=...)``) once per seed; the runs
     come back in the order model by model, seed by seed.
 
-    ``data`` is one data set for all runs, or a function ``seed -> ImageData`` (e.g. a train/test split drawn
-    with that seed), so that the seeds also sample the data; both models get the same data for a seed.
+    ``data`` is one data set for all runs (e.g. ``DataSplits.final``: every seed trains and tests on the same
+    images), or a function ``seed -> ImageData``, so that the seeds also sample the data; both models get the
+    same data for a seed. Beware the second: splits drawn from one pool of images overlap, so the runs are not
+    independent and a t-interval over the seeds is too narrow (Nadeau and Bengio, 2003).
     Seed ``s`` fixes the initial weights (``torch.manual_seed(s)`` just before building), the batch order and
     the augmentation, so each run is reproducible by itself. One progress bar covers all runs.
 
@@ -342,96 +327,6 @@ def train_models(
                 raise
 
 
-@dataclass(frozen=True)
-class Spread:
-    """Mean, sample standard deviation, minimum and maximum of one measurement over seeds."""
-
-    mean: float
-    std: float
-    low: float
-    high: float
-    count: int
-
-
-def _finite_values(name: str, values: Iterable[object]) -> list[float]:
-    """``values`` as a list of floats; a non-number or a NaN/infinite one is a ``ValueError`` naming its position."""
-    result = []
-    for i, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(_as_float(value)):
-            raise ValueError(f"{name} needs finite numbers, got {describe(value)} at position {i}")
-        result.append(float(value))
-    return result
-
-
-def spread(values: Sequence[float]) -> Spread:
-    """Summarise ``values`` (one per seed); the standard deviation is 0 for a single value."""
-    values = _finite_values("spread", values)
-    if not values:
-        raise ValueError("spread needs at least one value")
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return Spread(statistics.fmean(values), std, min(values), max(values), len(values))
-
-
-def _t_two_sided(t: float, dof: int) -> float:
-    """P(|T| <= t) for Student's t with an integer number ``dof`` of degrees of freedom, t >= 0, by the finite
-    sums of Abramowitz and Stegun (1964), 26.7.3 (odd dof) and 26.7.4 (even dof), with theta = atan(t / sqrt(dof))."""
-    theta = math.atan(t / math.sqrt(dof))
-    c2 = math.cos(theta) ** 2
-    if dof % 2 == 1:  # (2/pi) * (theta + sin(theta) * (cos + 2/3 cos^3 + 2*4/(3*5) cos^5 + ... up to cos^(dof-2)))
-        term, total = math.cos(theta), 0.0
-        for k in range(1, (dof - 1) // 2 + 1):
-            total += term
-            term *= c2 * (2 * k) / (2 * k + 1)
-        return 2 / math.pi * (theta + math.sin(theta) * total)
-    term, total = 1.0, 0.0  # sin(theta) * (1 + 1/2 cos^2 + 1*3/(2*4) cos^4 + ... up to cos^(dof-2))
-    for k in range(1, dof // 2 + 1):
-        total += term
-        term *= c2 * (2 * k - 1) / (2 * k)
-    return math.sin(theta) * total
-
-
-def t_quantile(probability: float, dof: int) -> float:
-    """The ``probability`` quantile of Student's t distribution with ``dof`` (an integer >= 1) degrees of freedom,
-    e.g. ``t_quantile(0.975, 2) = 4.3027`` (what ``scipy.stats.t.ppf`` computes; exact to float precision).
-
-    The distribution function has a finite closed form for an integer ``dof`` (``_t_two_sided``); the quantile
-    is found by bisection on the angle ``atan(t / sqrt(dof))`` in (0, pi/2), to the last bit of a float."""
-    probability = _check_real("probability", probability, 0.0, 1.0, low_open=True)
-    dof = check_positive_int("dof", dof)
-    if probability == 0.5:
-        return 0.0
-    if probability < 0.5:
-        return -t_quantile(1.0 - probability, dof)
-    target = 2 * probability - 1  # P(|T| <= t)
-    low, high = 0.0, math.pi / 2
-    while True:
-        middle = (low + high) / 2
-        if middle in (low, high):  # the interval is down to adjacent floats
-            break
-        if _t_two_sided(math.sqrt(dof) * math.tan(middle), dof) < target:
-            low = middle
-        else:
-            high = middle
-    return math.sqrt(dof) * math.tan(high)
-
-
-def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
-    """Confidence interval of the mean of ``values`` (e.g. paired differences, one per seed) from Student's t
-    distribution with ``len(values) - 1`` degrees of freedom; it assumes the values are independent draws."""
-    values = _finite_values("mean_interval", values)
-    if len(values) < 2:
-        raise ValueError(f"an interval needs at least 2 values, got {len(values)}")
-    if isinstance(confidence, bool) or not isinstance(confidence, Real):
-        raise ArgumentTypeError(f"confidence={describe(confidence)} must be a number between 0 and 1, "
-                                f"not {type(confidence).__name__}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence} must be between 0 and 1")
-    mean = statistics.fmean(values)
-    t = t_quantile(0.5 + confidence / 2, len(values) - 1)
-    half = t * statistics.stdev(values) / math.sqrt(len(values))
-    return mean - half, mean + half
-
-
 def _final_values(runs: Sequence[Run], key: str) -> dict[tuple[str, int], float]:
     """``{(model_name, seed): last value of key}`` for ``runs``; each (model, seed) at most once, each value finite."""
     if key not in METRICS:
@@ -457,10 +352,11 @@ def _final_values(runs: Sequence[Run], key: str) -> dict[tuple[str, int], float]
 
 
 def summarize(runs: Sequence[Run]) -> dict[str, dict[str, Spread]]:
-    """Per model: the spread over seeds of the final test accuracy, training accuracy, gap and test loss."""
+    """Per model: the spread over seeds of each final measurement of ``METRICS`` (training loss and accuracy,
+    test loss and accuracy, gap)."""
     if not isinstance(runs, Run) and isinstance(runs, Iterable):
-        runs = list(runs)  # read four times below
-    finals = {key: _final_values(runs, key) for key in ("test_acc", "train_acc", "gap", "test_loss")}
+        runs = list(runs)  # read once per metric below
+    finals = {key: _final_values(runs, key) for key in METRICS}
     names = list(dict.fromkeys(name for name, _ in finals["test_acc"]))  # in the order of the runs
     return {
         name: {key: spread([v for (n, _), v in values.items() if n == name]) for key, values in finals.items()}
@@ -483,3 +379,85 @@ def paired_differences(runs: Sequence[Run], first: str, second: str, key: str = 
         raise ValueError(f"no seed was run for both {first!r} and {second!r}: {reason}")
     return [final[(first, s)] - final[(second, s)] for s in seeds]
 
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One learning rate of ``search_learning_rate``: per model, the final validation accuracy and loss, each the
+    mean over the search's seeds. ``diverged``: some run's loss became NaN or infinite (its numbers are then
+    empty, and ``best_candidate`` never picks it)."""
+
+    lr: float
+    accuracy: dict[str, float]
+    loss: dict[str, float]
+    diverged: bool = False
+
+    @property
+    def mean_accuracy(self) -> float:
+        """The validation accuracy averaged over the models (NaN for a diverged candidate)."""
+        return statistics.fmean(self.accuracy.values()) if self.accuracy else math.nan
+
+    @property
+    def mean_loss(self) -> float:
+        """The validation loss averaged over the models (NaN for a diverged candidate)."""
+        return statistics.fmean(self.loss.values()) if self.loss else math.nan
+
+
+def search_learning_rate(
+    model_names: Sequence[str],
+    seeds: Sequence[int],
+    data: ImageData,
+    epochs: int,
+    learning_rates: Sequence[float],
+    progress: bool = False,
+    **train_options: object,
+) -> list[Candidate]:
+    """Train every model with every learning rate (``train_models``, with the same other ``train_options`` for all
+    models and rates) on the training images of ``data`` and measure each on its validation images; return one
+    ``Candidate`` per learning rate, in the order given.
+
+    ``data`` must hold out validation images (``DataSplits.development``): a recipe chosen on the test images
+    would make the test accuracy an optimistic estimate. A learning rate whose training diverges is kept as a
+    ``diverged`` candidate instead of stopping the search. ``progress``: one progress bar per learning rate.
+    """
+    if not isinstance(data, ImageData):
+        raise ArgumentTypeError(f"data must be an ImageData (DataSplits.development), not {type(data).__name__}")
+    if data.held_out != "validation":
+        raise ValueError(f"data holds out the {data.held_out} images: choose a recipe on validation images, "
+                         f"e.g. DataSplits.development, never on the test images")
+    if isinstance(learning_rates, (str, bytes)) or not isinstance(learning_rates, Iterable):
+        raise ArgumentTypeError(f"learning_rates must be a list of learning rates such as [0.01, 0.1], not "
+                                f"{type(learning_rates).__name__}")
+    rates = [check_real(f"learning_rates[{i}]", lr, 0.0, low_open=True) for i, lr in enumerate(learning_rates)]
+    if not rates:
+        raise ValueError("learning_rates is empty: the search needs at least one candidate")
+    if len(set(rates)) < len(rates):
+        raise ValueError(f"learning_rates={describe(list(learning_rates))} names a learning rate twice")
+    if "lr" in train_options:
+        raise ValueError("lr is what the search chooses: give the candidates in learning_rates, not lr")
+    candidates = []
+    for lr in rates:
+        try:
+            runs = train_models(model_names, seeds, data, epochs, progress=progress, lr=lr, **train_options)
+        except TrainingDiverged:
+            candidates.append(Candidate(lr, {}, {}, diverged=True))
+            continue
+        summary = summarize(runs)
+        candidates.append(Candidate(lr, {name: s["test_acc"].mean for name, s in summary.items()},
+                                    {name: s["test_loss"].mean for name, s in summary.items()}))
+    return candidates
+
+
+def best_candidate(candidates: Sequence[Candidate]) -> Candidate:
+    """The candidate with the highest validation accuracy averaged over the models; a tie goes to the lower mean
+    validation loss, and then to the earlier candidate. Diverged candidates are never chosen."""
+    if isinstance(candidates, Candidate) or not isinstance(candidates, Iterable):
+        raise ArgumentTypeError(f"candidates must be a list of Candidate (from search_learning_rate), not "
+                                f"{type(candidates).__name__}")
+    candidates = list(candidates)
+    if not all(isinstance(c, Candidate) for c in candidates):
+        raise ArgumentTypeError("candidates must hold Candidate objects (from search_learning_rate)")
+    usable = [c for c in candidates if not c.diverged]
+    if not usable:
+        raise ValueError(f"no candidate to choose: {'every one diverged (try lower learning rates)' if candidates else 'the list is empty'}")
+    return min(usable, key=lambda c: (-c.mean_accuracy, c.mean_loss))  # min keeps the first of equal keys

@@ -101,6 +101,28 @@ def check_positive_real(name: str, value: object, allow_zero: bool = False) -> f
     return number
 
 
+def as_float(value: Real) -> float:
+    """``float(value)``, or infinity for an integer too large for a float (``10**400``)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
+def check_real(name: str, value: object, low: float, high: float = math.inf, low_open: bool = False,
+                high_open: bool = True) -> float:
+    """Return ``value`` as a ``float`` if it is a finite real number in the interval from ``low`` to ``high`` (each
+    end open or closed as told); a bool, a string or a tensor is an ``ArgumentTypeError``, NaN a ``ValueError``."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ArgumentTypeError(f"{name}={describe(value)} must be a real number, not {type(value).__name__}")
+    number = as_float(value)
+    inside = (low < number if low_open else low <= number) and (number < high if high_open else number <= high)
+    if not (math.isfinite(number) and inside):
+        interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        raise ValueError(f"{name}={describe(value)} must be a finite number in {interval}")
+    return number
+
+
 def check_pair(name: str, value: object, minimum: int = 1, maximum: int | None = None) -> tuple[int, int]:
     """Accept an int or a pair of ints (as ``nn.Conv2d`` does) and return a pair of ints ``>= minimum``."""
     if isinstance(value, (tuple, list)):

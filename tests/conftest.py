@@ -93,7 +93,8 @@ def executed_chapter():
 
 # Tests that read the built book (its pages, editions or executed notebooks) or run notebooks are marked `book`;
 # the rest are the package's unit tests: `bash scripts/test.sh -m "not book"` runs just those.
-BOOK_MODULES = {"test_editions", "test_built_site", "test_colab_like", "test_notebooks", "test_syllabus_and_exports"}
+BOOK_MODULES = {"test_editions", "test_built_site", "test_colab_like", "test_notebooks", "test_syllabus_and_exports",
+                "test_timing_words"}
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -31,10 +31,10 @@ from hypothesis import strategies as st
 from torch import nn
 
 import resnext_teach.exercises as exercises
-from resnext_teach import benchmarking, blocks, counting, design, flops, grouped_conv, intensity, layer_table
+from resnext_teach import blocks, counting, design, flops, grouped_conv, intensity, layer_table, roofline, timing
 from resnext_teach import mistakes, models, stages, validation
 from resnext_teach.exercises import core
-from resnext_teach.exercises.core import Feedback, check_integer
+from resnext_teach.exercises.core import Exercise, Feedback, check_integer
 from resnext_teach.validation import ArgumentTypeError
 
 from helpers import free_of, shows
@@ -74,23 +74,28 @@ def test_every_check_is_found():
 
 
 @cache
-def captured(name: str) -> tuple[int, dict[str, int]] | None:
-    """(expected, hints) that the check hands to ``check_integer``, caught by replacing it for one call."""
-    module = importlib.import_module(CHECKS[name].__module__)
-    if getattr(module, "check_integer", None) is not check_integer:
-        return None
-    seen: list[tuple[int, dict[str, int]]] = []
+def exercise_of(name: str) -> tuple[Exercise, dict]:
+    """The ``Exercise`` a check hands its answer to, with the settings it passes (caught by watching
+    ``Exercise.check`` for one call): every check is declared as one."""
+    seen: list[tuple[Exercise, dict]] = []
+    original = Exercise.check
 
-    def spy(answer, expected, hints=None, *args, **kwargs):
-        seen.append((expected, dict(hints or {})))
-        return check_integer(answer, expected, hints, *args, **kwargs)
+    def spy(self, answer, **settings):
+        seen.append((self, settings))
+        return original(self, answer, **settings)
 
-    module.check_integer = spy
+    Exercise.check = spy
     try:
-        CHECKS[name](0)  # any whole number reaches check_integer
+        CHECKS[name](None)
     finally:
-        module.check_integer = check_integer
-    return seen[0] if seen else None
+        Exercise.check = original
+    assert len(seen) == 1, f"{name} is not declared as one Exercise"
+    return seen[0]
+
+
+def reachable_hints(name: str) -> dict[str, object]:
+    spec, settings = exercise_of(name)
+    return spec.hints(**settings)
 
 
 def _perturbed_outputs() -> set[int]:
@@ -112,7 +117,8 @@ def _conv(*args, **kwargs) -> nn.Conv2d:
 
 
 ANSWERS: dict[str, Callable[[], object]] = {
-    # the checks that do not go through check_integer, with an independent reference for each answer
+    # the answers that are not whole numbers, each from an independent reference (the whole numbers come from the
+    # exercises themselves here; tests/test_exercises_*.py hold every one against real modules)
     "convolution.check_weight_shape_exercise":
         lambda: tuple(_conv(3, 64, 7, stride=2, padding=3, bias=False).weight.shape),
     "convolution.check_doubling_exercise": lambda: _conv(64, 128, 6).weight.numel() / _conv(64, 128, 3).weight.numel(),
@@ -130,13 +136,18 @@ ANSWERS: dict[str, Callable[[], object]] = {
 def expected_answer(name: str) -> object:
     if name in ANSWERS:
         return ANSWERS[name]()
-    return captured(name)[0]
+    spec, settings = exercise_of(name)
+    return spec.expected(**settings)
 
 
 def test_every_check_has_an_expected_answer():
     assert len(NUMERIC_CHECKS) >= 15
     for name in CHECKS:
-        assert name in ANSWERS or captured(name) is not None, f"add {name} to ANSWERS"
+        spec, settings = exercise_of(name)
+        expected = spec.expected(**settings)
+        assert name in ANSWERS or isinstance(expected, int), f"add {name} to ANSWERS"
+        if name in ANSWERS:  # the exercise's own answer agrees with the independent one
+            assert spec.reader.same(expected, ANSWERS[name]()), (name, expected)
         assert CHECKS[name](expected_answer(name)), name
 
 
@@ -269,26 +280,46 @@ NUMERIC_CHECKS = [name for name in sorted(CHECKS) if isinstance(expected_answer(
 def test_a_wrong_number_is_told_the_method_not_the_direction(name, offset):
     """Feedback such as "too large" would let a student find the answer by bisection."""
     expected = expected_answer(name)
-    known = set(captured(name)[1].values()) if captured(name) else set()
     answer = expected + (int(offset) if isinstance(expected, int) else offset)
     feedback = CHECKS[name](answer)
-    if feedback or answer in known:
-        return
-    assert not DIRECTION.search(feedback.message), (name, answer, feedback.message)
+    if not feedback:  # a slip's message included: test_no_message_names_a_direction
+        assert not DIRECTION.search(feedback.message), (name, answer, feedback.message)
 
 
-@pytest.mark.parametrize("name", sorted(n for n in CHECKS if captured(n) is not None))
+@pytest.mark.parametrize("name", sorted(CHECKS))
+def test_no_message_names_a_direction(name):
+    """Neither a slip's message nor the method hint says which way the answer lies."""
+    spec, settings = exercise_of(name)
+    for message in (*spec.hints(**settings), spec.method):
+        assert not DIRECTION.search(message), (name, message)
+
+
+def _forms_of(value: object) -> list[object]:
+    if isinstance(value, int):
+        return [value, float(value)]
+    if isinstance(value, (set, frozenset)) and all(isinstance(v, int) for v in value):
+        return [value, sorted(value)]
+    if isinstance(value, (set, frozenset)):  # letters
+        return [value, "".join(sorted(value))]
+    return [value]
+
+
+@pytest.mark.parametrize("name", sorted(CHECKS))
 def test_every_hint_is_reachable(name):
-    """A wrong answer equal to a known slip gets that slip's message (the hints are not dead code)."""
-    expected, hints = captured(name)
-    reachable = {message: value for message, value in hints.items() if value != expected}
-    assert reachable, name
-    assert len(set(reachable.values())) == len(reachable), f"{name}: two hints share a value, one is unreachable"
+    """A wrong answer equal to a known slip gets that slip's message (the hints are not dead code), and the right
+    answer never gets one."""
+    spec, settings = exercise_of(name)
+    expected = spec.expected(**settings)
+    reachable = reachable_hints(name)
+    assert reachable, f"{name}: name at least one known slip"
+    values = list(reachable.values())
+    assert all(values.count(v) == 1 for v in values), f"{name}: two hints share a value, one is unreachable"
+    assert CHECKS[name](expected)
     for message, value in reachable.items():
-        for form in (value, float(value)):
+        for form in _forms_of(value):
             feedback = CHECKS[name](form)
             assert not feedback and feedback.message == message, (name, value, feedback)
-            assert free_of(expected, feedback.message), (name, feedback.message)
+            assert_hides(name, feedback, expected)
 
 
 SETTINGS_OF_CHECKS = [
@@ -321,7 +352,7 @@ def test_check_integer_rules():
     assert "not str" in check_integer("12", 12).message
     assert "positive" in check_integer(-3, 12).message
     assert check_integer(HUGE, 12, method="Recount K.").message == "That is not the count. Recount K."
-    assert core.reachable_hints(12, hints) == {"you forgot the bias": 10}
+    assert Exercise("the count", {}, solve=lambda: 12, slips=lambda: hints).hints() == {"you forgot the bias": 10}
     for answer in (13, 11, 1000, HUGE):
         assert not DIRECTION.search(check_integer(answer, 12).message)
 
@@ -338,7 +369,7 @@ def test_lists_of_whole_floats_are_accepted_like_single_whole_floats():
 
 # --- the API of the math modules ----------------------------------------------------------------------------
 
-MATH_MODULES = [counting, validation, grouped_conv, design, blocks, models, flops, intensity, benchmarking,
+MATH_MODULES = [counting, validation, grouped_conv, design, blocks, models, flops, intensity, timing, roofline,
                 layer_table, stages, mistakes]
 
 
@@ -388,6 +419,10 @@ class Api:
 
 
 CFG = lambda: models.MODEL_CONFIGS["resnet_cifar_small"]  # noqa: E731
+
+
+def _kind_rate(model: str) -> roofline.KindRate:
+    return roofline.KindRate(model, "3×3", 1, 100, timing.Timing(f"{model}: 3×3", (1e-3, 2e-3), 1))
 
 API: dict[str, Api] = {
     "counting.conv2d_params": Api(counting.conv2d_params,
@@ -471,22 +506,33 @@ API: dict[str, Api] = {
                                     dict(conv="conv", input_size="pair", batch_size="size",
                                          bytes_per_element="size")),
     "intensity.conv_kind": Api(intensity.conv_kind, lambda: dict(conv=tiny_conv()), dict(conv="conv")),
-    "intensity.profile_convolutions": Api(intensity.profile_convolutions,
-                                          lambda: dict(model=tiny_conv(), inputs=tiny_input(), repeats=1),
-                                          dict(model="module", inputs="tensor", repeats="count")),
-    "benchmarking.time_callable": Api(benchmarking.time_callable,
-                                      lambda: dict(fn=lambda: None, label="noop", min_run_time=0.0, warmup=0),
-                                      dict(fn="callable", label="str", min_run_time="real0", warmup="count0")),
-    "benchmarking.time_forward": Api(benchmarking.time_forward,
-                                     lambda: dict(module=tiny_conv(), inputs=tiny_input(), label="conv",
-                                                  min_run_time=0.0, warmup=0),
-                                     dict(module="module", inputs="tensor", label="str", min_run_time="real0",
-                                          warmup="count0")),
-    "benchmarking.compare_forward": Api(benchmarking.compare_forward,
-                                        lambda: dict(modules={"conv": tiny_conv()}, inputs=tiny_input(), rounds=1,
-                                                     min_run_time=0.0, warmup=0),
-                                        dict(modules="modules", inputs="tensor", rounds="count", min_run_time="real0",
-                                             warmup="count0")),
+    "timing.time_interleaved": Api(timing.time_interleaved,
+                                   lambda: dict(fns={"noop": lambda: None}, rounds=2, warmup=0, min_time=0.0, threads=1),
+                                   dict(fns="fns", rounds="count", warmup="count0", min_time="real0",
+                                        threads="optional size")),
+    "timing.time_modules": Api(timing.time_modules,
+                               lambda: dict(modules={"conv": tiny_conv()}, inputs=tiny_input(), rounds=2, warmup=0,
+                                            min_time=0.0, threads=1),
+                               dict(modules="modules", inputs="tensor", rounds="count", warmup="count0",
+                                    min_time="real0", threads="optional size")),
+    "timing.environment": Api(timing.environment, lambda: dict(threads=1), dict(threads="optional size")),
+    "timing.verdict": Api(timing.verdict, lambda: dict(ratio=timing.Ratio("a", "b", 1.2, 1.1, 1.3, 3), band=0.05),
+                          dict(ratio="ratio", band="real0")),
+    "roofline.measure_peak": Api(roofline.measure_peak, lambda: dict(size=16, threads=1, rounds=2),
+                                 dict(size="size", threads="size", rounds="count"), builds=True),
+    "roofline.measure_bandwidth": Api(roofline.measure_bandwidth, lambda: dict(megabytes=1, threads=1, rounds=2),
+                                      dict(megabytes="size", threads="size", rounds="count"), builds=True),
+    "roofline.attainable": Api(roofline.attainable, lambda: dict(macs_per_byte=2.0, peak=1e10, bandwidth=1e9),
+                               dict(macs_per_byte="real0", peak="real", bandwidth="real")),
+    "roofline.time_layers": Api(roofline.time_layers,
+                                lambda: dict(models={"conv": tiny_conv()}, inputs=tiny_input(), rounds=2,
+                                             min_time=0.0, threads=1),
+                                dict(models="modules", inputs="tensor", rounds="count", min_time="real0",
+                                     threads="size")),
+    "roofline.by_kind": Api(roofline.by_kind, lambda: dict(layers=[]), dict(layers="list")),
+    "roofline.time_per_macc_ratio": Api(roofline.time_per_macc_ratio, lambda: dict(first=_kind_rate("a"),
+                                                                                   second=_kind_rate("b")),
+                                        dict(first="kind rate", second="kind rate")),
     "layer_table.layer_table": Api(layer_table.layer_table, lambda: dict(module=tiny_conv(), input_size=(1, 4, 6, 6)),
                                    dict(module="module", input_size="shape"), builds=True),
     "stages.stage_names": Api(stages.stage_names, lambda: dict(config=CFG()), dict(config="config")),
@@ -522,16 +568,20 @@ API: dict[str, Api] = {
 
 NOT_IN_API = {
     # records (dataclasses and a Sequence) that hold what the functions above computed
-    "intensity.Intensity", "intensity.KindProfile", "benchmarking.Timing", "layer_table.LayerRow",
+    "intensity.Intensity", "timing.Timing", "timing.Ratio", "timing.Timings", "timing.Environment",
+    "roofline.Rate", "roofline.LayerRate", "roofline.KindRate", "layer_table.LayerRow",
     "layer_table.LayerTable", "stages.StageRow", "stages.StageCost",
     # called by PyTorch's FlopCounterMode with the shapes of a real convolution_backward
     "flops.grouped_conv_backward_flop",
     # takes no argument
-    "benchmarking.quiet_allocator",
+    "timing.quiet_allocator", "timing.default_allocator",
+    # a check (test_validation_helpers_name_the_argument style): covered through time_modules and time_layers
+    "timing.check_timeable",
     # the checks themselves: test_validation_helpers_name_the_argument
     "validation.ArgumentTypeError", "validation.describe", "validation.check_int", "validation.check_positive_int",
     "validation.check_bool", "validation.check_positive_real", "validation.check_pair", "validation.check_divides",
     "validation.check_groups", "validation.check_instance", "validation.check_module", "validation.check_tensor",
+    "validation.check_real", "validation.as_float",
 }
 
 
@@ -597,6 +647,9 @@ BAD: dict[str, list[object]] = {
     "rows": [None, 5, "abc", ["1"], [5]],
     "tables": [None, [], {}, "m", 5],
     "modules": [None, [], {}, {"conv": 5}, {5: nn.Conv2d(1, 1, 1)}, [nn.Conv2d(1, 1, 1)], "conv"],
+    "fns": [None, [], {}, {"f": 5}, {5: lambda: None}, [lambda: None], "f"],
+    "ratio": [None, 1.2, "slower", (1.1, 1.3)],
+    "kind rate": [None, 5, "3×3", (1, 2)],
 }
 
 CASES = [(name, arg) for name in sorted(API) for arg in API[name].args]
@@ -642,7 +695,7 @@ def test_numpy_integers_are_integers(name, arg):
     with_numpy = dict(kwargs)
     value = kwargs[arg]
     with_numpy[arg] = np.int64(value) if isinstance(value, int) else value
-    if name.startswith(("benchmarking", "intensity.profile")):  # timings differ from run to run
+    if name.startswith(("timing.time", "roofline.")):  # timings differ from run to run
         api.fn(**with_numpy)
         return
     a, b = api.fn(**kwargs), api.fn(**with_numpy)
@@ -658,7 +711,7 @@ def test_examples_from_the_issue():
     conv = nn.Conv2d(64, 64, 3, padding=1)
     assert intensity.conv_intensity(conv, np.int64(56)) == intensity.conv_intensity(conv, 56)
     with pytest.raises(ValueError, match="rounds=0 must be a positive integer"):
-        benchmarking.compare_forward({"conv": conv}, torch.zeros(1, 64, 8, 8), rounds=0)
+        timing.time_modules({"conv": conv}, torch.zeros(1, 64, 8, 8), rounds=0)
     with pytest.raises(TypeError, match="trainable_only='no' must be True or False"):
         counting.count_parameters(conv, trainable_only="no")
     with pytest.raises(TypeError, match="bias='no' must be True or False"):
@@ -756,8 +809,8 @@ MEASUREMENTS = {
     "measure_macs": flops.measure_macs,
     "flops_by_module": flops.flops_by_module,
     "layer_table": lambda m, x: layer_table.layer_table(m, x),
-    "profile_convolutions": lambda m, x: intensity.profile_convolutions(m, x, repeats=1),
-    "time_forward": lambda m, x: benchmarking.time_forward(m, x, "m", min_run_time=0.0, warmup=0),
+    "time_layers": lambda m, x: roofline.time_layers({"m": m}, x, rounds=1, min_time=0.0),
+    "time_modules": lambda m, x: timing.time_modules({"m": m}, x, rounds=1, warmup=0, min_time=0.0),
     "time_once": mistakes.time_once,
 }
 
@@ -807,3 +860,7 @@ def test_a_right_answer_is_shown_back():
         assert feedback.message.strip(), f"{name}: a right answer gets an empty message"
         if isinstance(answer, int) and not isinstance(answer, bool):
             assert f"{answer:,}" in feedback.message or str(answer) in feedback.message, (name, feedback.message)
+        elif isinstance(answer, set) and all(isinstance(v, str) for v in answer):
+            assert ", ".join(sorted(answer)) in feedback.message, (name, feedback.message)
+        else:
+            assert shows(feedback.message, answer), (name, feedback.message)

@@ -2,10 +2,12 @@
 revealing)."""
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
+from torch import nn
 
-from resnext_teach import complexity_preserving_width
+from resnext_teach import ResNeXtBottleneck, build_model, complexity_preserving_width
 from resnext_teach import paper
 from resnext_teach.exercises.cardinality import (
     check_complexity_preserving_width,
@@ -25,7 +27,16 @@ def free_of(expected: int, message: str) -> bool:
     return shared_free_of(expected, message, ignore=CONSTANT_TEXT)
 
 
+def _template_of_a_real_block(cardinality: int, bottleneck_width: int) -> int:
+    """Eq. 4 measured: the weights of the three convolutions of a stage-1 block with 256 channels in and out."""
+    with torch.device("meta"):
+        block = ResNeXtBottleneck(256, 64, cardinality=cardinality, bottleneck_width=bottleneck_width)
+    return sum(m.weight.numel() for m in (block.conv1, block.conv2, block.conv3))
+
+
 def test_template_params_check():
+    for c, d in ((8, 14), (32, 2), (1, 64)):  # the chapter's two exercises, and ResNet's template
+        assert check_template_params(_template_of_a_real_block(c, d), cardinality=c, bottleneck_width=d)
     assert check_template_params(8 * (256 * 14 + 9 * 14 * 14 + 14 * 256))
     assert check_template_params(float(8 * (256 * 14 + 9 * 14 * 14 + 14 * 256)))
     assert check_template_params(32 * (256 * 2 + 9 * 2 * 2 + 2 * 256), cardinality=32, bottleneck_width=2)
@@ -51,9 +62,9 @@ def test_width_check():
     assert "107.4%" in check_complexity_preserving_width(8).message
     for c, d, _ in paper.TABLE2:
         assert check_complexity_preserving_width(d, cardinality=c)
-    slips = {7: "rounded the root down", 4: "splits ResNet's 64 channels", 64: "factor C", 7.51: "exact root",
+    slips = {7: "how you rounded", 4: "splits ResNet's 64 channels", 64: "factor C", 7.51: "exact root",
              9: "Solve", 2: "Solve", 0: "positive", 7.2: "whole number", "8": "not str",
-             float("nan"): "finite", None: "Replace None"}
+             float("nan"): "nan and infinity", None: "Replace None"}
     for answer, hint in slips.items():
         fb = check_complexity_preserving_width(answer)
         assert not fb and hint in str(fb) and free_of(8, fb.message), (answer, fb)
@@ -69,6 +80,11 @@ def test_width_check_never_reveals_the_answer(cardinality, answer):
 
 
 def test_grouped_width_check():
+    with torch.device("meta"):
+        model = build_model("resnext50_32x4d")
+    conv = model.layer3[0].conv2  # the exercise's layer: torchvision's layer3, planes=256
+    assert isinstance(conv, nn.Conv2d) and conv.groups == 32
+    assert check_grouped_width(conv.out_channels) and check_grouped_width(model.layer4[0].conv2.out_channels, planes=512)
     assert check_grouped_width(int(256 * 4 / 64) * 32)
     assert check_grouped_width(int(512 * 4 / 64) * 32, planes=512)
     slips = {16: "single group", 128: "first stage", 1024: "output width", 256: "planes itself",

@@ -100,7 +100,8 @@ def test_legal_groups_exercise():
     cases = {
         "divisors of in_channels only": ({g for g in range(1, c_in + 1) if c_in % g == 0}, "must divide out_channels"),
         "divisors of out_channels only": ({g for g in range(1, c_out + 1) if c_out % g == 0}, "must divide in_channels"),
-        "powers of two only": (powers_of_two, "missing"),
+        "powers of two only": (powers_of_two, "not only powers of 2"),
+        "some missing": ({1, 2, 4, 8, max(expected)}, "missing"),
         "without 1": (expected - {1}, "groups=1"),
         "without the largest": (expected - {max(expected)}, "largest"),
         "with 0": (expected | {0}, "positive integer"),

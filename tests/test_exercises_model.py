@@ -3,6 +3,8 @@ revealing)."""
 
 import torch
 
+from torch import nn
+
 from resnext_teach import ResNeXt, conv2d_output_size
 from resnext_teach.exercises.model import (
     RESNEXT152_LAYERS,
@@ -10,23 +12,34 @@ from resnext_teach.exercises.model import (
     check_output_sizes,
     check_stage_params,
     resnext152_config,
-    stage_params_hints,
 )
 
-from helpers import assert_never_reveals as assert_hidden, meta_image, meta_model
+from helpers import assert_never_reveals as assert_hidden, meta_image, meta_model, numel
 
 
 def test_check_stage_params():
     with torch.device("meta"):
         stage = ResNeXt(resnext152_config()).layer3
     assert len(stage) == RESNEXT152_LAYERS[2] == 36
-    expected = sum(p.numel() for p in stage.parameters())
+    expected = numel(stage)
     assert check_stage_params(expected) and check_stage_params(float(expected))
-    hints = stage_params_hints()
-    assert len(set(hints.values())) == len(hints) and expected not in hints.values()
-    for message, value in hints.items():
+    first, later = stage[0], stage[1]
+    conv2s = [block.conv2 for block in stage]
+    slips = {  # each measured on the real stage, or on the other models' real stages
+        "only the convolution weights": sum(m.weight.numel() for m in stage.modules() if isinstance(m, nn.Conv2d)),
+        "projection shortcut": expected - numel(first.downsample),
+        "multiplied a later block": 36 * numel(later),
+        "multiplied the first block": 36 * numel(first),
+        "first block twice": expected + numel(later),
+        "left out the first block": expected - numel(first),
+        "not grouped": expected + sum(c.weight.numel() * (c.groups - 1) for c in conv2s),
+        "ResNeXt-50's third stage": numel(meta_model("resnext50_32x4d").layer3),
+        "ResNeXt-101's third stage": numel(meta_model("resnext101_32x4d").layer3),
+    }
+    assert len(set(slips.values())) == len(slips) and expected not in slips.values()
+    for phrase, value in slips.items():
         fb = check_stage_params(value)
-        assert fb.message == message
+        assert phrase in fb.message, (phrase, fb.message)
         assert_hidden(fb, expected)
     for value in (expected + 1, expected * 2, 1, 0, -expected, "7", None, True, 2.5):
         fb = check_stage_params(value)
@@ -46,14 +59,15 @@ def test_check_output_sizes():
     assert check_output_sizes(observed) and check_output_sizes(tuple(observed))
     assert check_output_sizes([56, 28, 14, 7], image_size=224)
     cases = {
-        "twice too large": [160, 80, 40, 20],
-        "4 times too large": [320, 160, 80, 40],
-        "half what it should be": [40, 20, 10, 5],
+        "leave out the max-pool": [160, 80, 40, 20],
+        "so has the 3×3 max-pool": [320, 160, 80, 40],
+        "conv2's first block has stride 1": [40, 20, 10, 5],
         "The first size is right; stage 3": [80, 20, 10, 5],
         "The first size is off": [79, 40, 20, 10],
         "Give 4 numbers": [80, 40, 20],
         "whole number": [80.5, 40, 20, 10],
-        "Give a list of 4 whole numbers": "80, 40, 20, 10",
+        "as a list of 4 whole numbers": "80, 40, 20, 10",
+        "A set has no order": {80, 40, 20, 10},
         "Replace None": None,
     }
     for phrase, answer in cases.items():

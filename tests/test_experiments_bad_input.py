@@ -1,6 +1,6 @@
 """Bad input to the experiment modules (``data``, ``training``, ``probes``): each is refused early with a
 ValueError or TypeError that names the argument and the rule, instead of a KeyError, a ZeroDivisionError, a crash
-inside ``statistics`` or a silently wrong result. Also: the batch loaders against torch's own ``DataLoader`` and
+inside ``statistics`` or scikit-learn, or a silently wrong result. Also: the batch loaders against torch's own ``DataLoader`` and
 the Student t quantile against a printed table and scipy."""
 
 from __future__ import annotations
@@ -18,26 +18,32 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from resnext_teach import build_model
-from resnext_teach.data import ImageData, class_counts, load_digits_data, random_crop_flip
+from resnext_teach.data import (
+    ImageData,
+    class_counts,
+    load_cifar10_data,
+    load_digits_data,
+    random_crop_flip,
+    stratified_split,
+)
 from resnext_teach.probes import (
     group_correlations,
     groups_sweep,
     model_latencies,
     perturb_group,
     perturbation_probe,
-    time_interleaved,
 )
+from resnext_teach.stats import mean_interval, spread, t_quantile
+from resnext_teach.timing import time_interleaved
 from resnext_teach.training import (
     METRICS,
     History,
     Run,
     TrainingDiverged,
     evaluate,
-    mean_interval,
     paired_differences,
-    spread,
+    search_learning_rate,
     summarize,
-    t_quantile,
     train,
     train_models,
 )
@@ -45,7 +51,7 @@ from resnext_teach.training import (
 BAD = (ValueError, TypeError)
 
 
-def tiny_data(n_train=24, n_test=12, classes=4, **changes):
+def tiny_data(n_train=24, n_test=12, classes=4, **changes):  # changes: any ImageData field
     g = torch.Generator().manual_seed(0)
     fields = dict(
         name="tiny",
@@ -161,6 +167,9 @@ def test_image_data_checks_labels_images_and_classes():
         replace(data, classes=["0", "1", "2", "3"])
     with pytest.raises(TypeError, match="augment='yes' must be True or False"):
         replace(data, augment="yes")
+    for held_out in ("train", "Test", 1, None, torch.tensor(0)):
+        with pytest.raises(ValueError, match="must be 'test' or 'validation': what x_test and y_test hold"):
+            replace(data, held_out=held_out)
 
 
 def test_class_counts_and_crops_check_their_input():
@@ -267,6 +276,11 @@ COUNT_ARGUMENTS = {
     "model_latencies: batch_sizes": ("batch_sizes", lambda v: model_latencies(("resnet_cifar_small",), (1, v), 8)),
     "model_latencies: image_size": ("image_size", lambda v: model_latencies(("resnet_cifar_small",), (1,), v)),
     "class_counts: num_classes": ("num_classes", lambda v: class_counts(torch.tensor([0]), v)),
+    "stratified_split: sizes": ("sizes[1]", lambda v: stratified_split(np.arange(4) % 2, (2, v))),
+    "load_cifar10_data: validation_size": ("validation_size", lambda v: load_cifar10_data(download=False,
+                                                                                          validation_size=v)),
+    "search_learning_rate: epochs": ("epochs", lambda v: search_learning_rate(
+        ["resnet_cifar_small"], [0], tiny_data(held_out="validation"), v, [0.1])),
     "t_quantile: dof": ("dof", lambda v: t_quantile(0.975, v)),
 }
 
@@ -305,7 +319,11 @@ def test_warmup_zero_is_allowed():
 SEED_ARGUMENTS = {
     "train": ("seed", lambda v: _train(seed=v)),
     "loaders": ("seed", lambda v: tiny_data().loaders(seed=v)),
-    "load_digits_data": ("seed", lambda v: load_digits_data(0.25, seed=v)),
+    "load_digits_data": ("split_seed", lambda v: load_digits_data(0.25, 0.25, split_seed=v)),
+    "stratified_split": ("split_seed", lambda v: stratified_split(np.arange(4) % 2, (2, 2), split_seed=v)),
+    "load_cifar10_data": ("split_seed", lambda v: load_cifar10_data(download=False, split_seed=v)),
+    "search_learning_rate": ("seeds[0]", lambda v: search_learning_rate(
+        ["resnet_cifar_small"], [v], tiny_data(held_out="validation"), 1, [0.1])),
     "perturb_group": ("seed", lambda v: perturb_group(torch.zeros(1, 4, 2, 2), 0, 2, seed=v)),
     "train_models": ("seeds[1]", lambda v: train_models(["resnet_cifar_small"], [0, v], tiny_data(), 1,
                                                           progress=False)),
@@ -370,18 +388,33 @@ def test_confidence_and_probability_must_lie_strictly_between_0_and_1(value):
     refused(lambda v: t_quantile(v, 3), "probability", value)
 
 
-@pytest.mark.parametrize("train_size,rule", [
-    (0, "train_size=0 images must be between 1 and 1796"),
-    (1797, "train_size=1797 images must be between 1 and 1796"),
-    (0.0, "train_size=0.0 must be a fraction strictly between 0 and 1"),
-    (1.0, "train_size=1.0 must be a fraction strictly between 0 and 1"),
-    (math.nan, "train_size=nan must be a fraction"),
-    (True, "train_size=True must be a fraction .* not bool"),
-    ("half", "train_size='half' must be a fraction .* not str"),
+@pytest.mark.parametrize("sizes,rule", [
+    ((0,), "train_size=0 images must be between 1 and 1796"),
+    ((1797,), "train_size=1797 images must be between 1 and 1796"),
+    ((0.0,), "train_size=0.0 must be a fraction strictly between 0 and 1"),
+    ((1.0,), "train_size=1.0 must be a fraction strictly between 0 and 1"),
+    ((math.nan,), "train_size=nan must be a fraction"),
+    ((True,), "train_size=True must be a fraction .* not bool"),
+    (("half",), "train_size='half' must be a fraction .* not str"),
+    ((0.25, 0), "validation_size=0 images must be between 1 and 1796"),
+    ((0.25, -0.1), "validation_size=-0.1 must be a fraction strictly between 0 and 1"),
+    ((0.25, None), "validation_size=None must be a fraction .* not NoneType"),
+    ((0.6, 0.45), "train_size=0.6 and validation_size=0.45 take 1,887 of the 1,797 images, leaving none to test on"),
+    ((0.5, 0.5), "the test set \\(the rest\\) gets 1 image, fewer than the 10 classes"),
+    ((1000, 797), "take 1,797 of the 1,797 images, leaving none to test on"),
+    ((5, 0.25), "train_size=5 gives 5 images, fewer than the 10 classes"),
+    ((0.25, 9), "validation_size=9 gives 9 images, fewer than the 10 classes"),
+    ((1000, 790), "the test set \\(the rest\\) gets 7 images, fewer than the 10 classes"),
 ])
-def test_load_digits_data_checks_the_split(train_size, rule):
+def test_load_digits_data_checks_the_split(sizes, rule):
     with pytest.raises(BAD, match=rule):
-        load_digits_data(train_size)
+        load_digits_data(*sizes)
+
+
+def test_a_split_of_the_right_sizes_is_accepted_at_the_edges():
+    splits = load_digits_data(10, 10)  # one image per class in training and validation
+    assert splits.sizes == {"train": 10, "validation": 10, "test": 1777}
+    assert sorted(splits.final.y_train.tolist()) == list(range(10))
 
 
 def test_probe_arguments_are_checked():
@@ -399,7 +432,7 @@ def test_probe_arguments_are_checked():
         groups_sweep(8, 4, (1, 3), device="cpu")
     with pytest.raises(ValueError, match="groups_list is empty"):
         groups_sweep(8, 4, (), device="cpu")
-    with pytest.raises(ValueError, match="min_time=-1 must be a finite number of seconds"):
+    with pytest.raises(ValueError, match="min_time=-1 must be a finite number >= 0"):
         time_interleaved({"f": lambda: None}, min_time=-1)
     with pytest.raises(BAD, match="min_time=nan"):
         groups_sweep(8, 4, (1,), min_time=math.nan, device="cpu")

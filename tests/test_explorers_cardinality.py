@@ -6,7 +6,7 @@ import torch
 
 from resnext_teach import ResNeXtBottleneck
 from resnext_teach import paper
-from resnext_teach.explorers import all_explorers
+from resnext_teach.explorers import EXPLORERS
 from resnext_teach.explorers.cardinality import (
     CARDINALITIES,
     CARDINALITY_EXPLORER,
@@ -67,7 +67,7 @@ def test_positions_on_table_2_are_the_papers():
 
 def test_panes_have_their_pictures_and_formats():
     ex = CARDINALITY_EXPLORER
-    assert all_explorers()[ex.name] is ex
+    assert ex in EXPLORERS
     assert len(list(ex.positions())) == len(CARDINALITIES)
     for settings in ex.positions():  # the spans themselves are checked for every explorer in test_explorer_core
         pane = ex.pane(**settings)

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from resnext_teach import connectivity_mask
-from resnext_teach.explorers import all_explorers
+from resnext_teach.explorers import EXPLORERS
 from resnext_teach.explorers.convolution import (
     CONVOLUTION_EXPLORER,
     EXPLORER_OUTPUT_SIZE,
@@ -32,8 +32,8 @@ def spans(pane):
     return {key: unescape(text) for key, text in re.findall(r'<span data-rxt-key="([^"]+)">([^<]*)</span>', pane)}
 
 
-def test_explorer_is_registered_and_small():
-    assert all_explorers()["convolution-cost"] is CONVOLUTION_EXPLORER
+def test_explorer_is_listed_and_small():
+    assert CONVOLUTION_EXPLORER in EXPLORERS and CONVOLUTION_EXPLORER.name == "convolution-cost"
     assert len(POSITIONS) == 4 * 4 * 3 * 2 <= 150
     assert CONVOLUTION_EXPLORER.defaults == {"in_channels": 64, "out_channels": 128, "kernel_size": 3, "bias": False}
 

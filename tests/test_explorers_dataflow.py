@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from resnext_teach import FORM_TOLERANCE, FORMS, count_parameters, make_block, measure_macs
-from resnext_teach.explorers import REGISTRY
+from resnext_teach.explorers import EXPLORERS
 from resnext_teach.explorers.dataflow import (
     BOTTLENECK_WIDTHS,
     CARDINALITIES,
@@ -25,6 +25,7 @@ from resnext_teach.explorers.dataflow import (
     form_blocks,
     form_outputs,
 )
+from test_explorer_core import saved_links
 
 POSITIONS = list(DATAFLOW_EXPLORER.positions())
 LETTER = {form: letter for letter, form in FORM_KEYS.items()}
@@ -233,7 +234,7 @@ def test_every_picture_has_a_text_alternative():
 
 
 def test_show_is_one_output_with_the_live_widget_and_the_default_pane():
-    assert REGISTRY["block-dataflow"] is DATAFLOW_EXPLORER  # registered by importing its module
+    assert DATAFLOW_EXPLORER in EXPLORERS
     bundle = DATAFLOW_EXPLORER.show()._repr_mimebundle_()
     view = bundle["application/vnd.jupyter.widget-view+json"]
     assert bundle["text/html"].startswith(f'<div class="rxt-static" data-rxt-model="{view["model_id"]}">')
@@ -241,9 +242,9 @@ def test_show_is_one_output_with_the_live_widget_and_the_default_pane():
     assert "interactive explorer" in bundle["text/plain"]
     if not hasattr(ipywidgets, "Stack"):
         pytest.skip("ipywidgets 7 has no Stack (covered by the Colab-like test)")
-    box = DATAFLOW_EXPLORER.widget()
+    box, links = saved_links(DATAFLOW_EXPLORER.widget)
     root = box.children[-1]
-    assert len(box.children) == 2 + len(DATAFLOW_EXPLORER.controls) and len(box.rxt_links) == 1 + len(CARDINALITIES)
+    assert len(box.children) == 2 + len(DATAFLOW_EXPLORER.controls) and len(links) == 1 + len(CARDINALITIES)
     assert root.selected_index == CARDINALITIES.index(32)
     leaves = [leaf.value for stack in root.children for leaf in stack.children]
     assert leaves == [DATAFLOW_EXPLORER.pane(**p) for p in POSITIONS]

@@ -9,7 +9,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from resnext_teach import GroupedConv2d
-from resnext_teach.explorers import all_explorers
+from resnext_teach.explorers import EXPLORERS
 from resnext_teach.explorers.grouped import (
     GROUPED_EXPLORER,
     IN_CHANNELS,
@@ -35,7 +35,7 @@ def test_explorer_options_are_the_legal_groups_of_the_running_example():
     assert (IN_CHANNELS, OUT_CHANNELS, KERNEL_SIZE) == (64, 128, 3)
     (control,) = GROUPED_EXPLORER.controls
     assert list(control.options) == GROUPS and control.default == 32
-    assert all_explorers()[GROUPED_EXPLORER.name] is GROUPED_EXPLORER
+    assert GROUPED_EXPLORER in EXPLORERS
 
 
 @pytest.mark.parametrize("g", GROUPS)

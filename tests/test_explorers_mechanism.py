@@ -19,11 +19,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from resnext_teach import GroupedConv2d, ResNeXtBottleneck, connectivity_mask
-from resnext_teach.explorers import all_explorers
+import resnext_teach.explorers as package
 from resnext_teach.explorers import image as im
 from resnext_teach.explorers import isolation as iso
 from resnext_teach.explorers.image import IMAGE_EXPLORER
 from resnext_teach.explorers.isolation import ISOLATION_EXPLORER
+from test_explorer_core import saved_links
 
 EXPLORERS = [IMAGE_EXPLORER, ISOLATION_EXPLORER]
 ids = [e.name for e in EXPLORERS]
@@ -81,8 +82,8 @@ def shown_numbers(pane: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("explorer", EXPLORERS, ids=ids)
-def test_registered_with_a_small_number_of_positions(explorer):
-    assert all_explorers()[explorer.name] is explorer
+def test_listed_with_a_small_number_of_positions(explorer):
+    assert explorer in package.EXPLORERS
     positions = list(explorer.positions())
     assert len(positions) == {"grouped-image": 32, "group-isolation": 16}[explorer.name]
     assert len(positions) <= 48, "the browser test steps through every position"
@@ -123,7 +124,7 @@ def test_panes_stay_small(explorer, limit):
 def test_widget_holds_every_pane_in_order_and_show_is_one_output(explorer):
     if not hasattr(ipywidgets, "Stack"):
         pytest.skip("ipywidgets 7 has no Stack (covered by the Colab-like test)")
-    box = explorer.widget()
+    box, links = saved_links(explorer.widget)
     controls, root = box.children[1:-1], box.children[-1]
     assert len(controls) == len(explorer.controls)
     leaves: list[str] = []
@@ -140,7 +141,7 @@ def test_widget_holds_every_pane_in_order_and_show_is_one_output(explorer):
 
     walk(root, 0)
     assert leaves == [explorer.pane(**p) for p in explorer.positions()]
-    assert len(box.rxt_links) == len(stacks)
+    assert len(links) == len(stacks)  # one link per stack, saved with the page (test_explorer_core checks where)
     bundle = explorer.show()._repr_mimebundle_()
     model = bundle["application/vnd.jupyter.widget-view+json"]["model_id"]
     assert bundle["text/html"].startswith(f'<div class="rxt-static" data-rxt-model="{model}">')

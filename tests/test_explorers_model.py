@@ -7,14 +7,14 @@ import re
 import pytest
 
 from resnext_teach import MODEL_CONFIGS, count_parameters, measure_macs
-from resnext_teach.explorers import all_explorers
+from resnext_teach.explorers import EXPLORERS
 from resnext_teach.explorers.model import DEPTH_LAYERS, MODEL_EXPLORER, TEMPLATES, family_config, model_label
 
 from helpers import HAVE_TORCHVISION, TORCHVISION_PARAMS, meta_image, meta_model
 
 
-def test_explorer_is_registered_and_small():
-    assert all_explorers()["model-family"] is MODEL_EXPLORER
+def test_explorer_is_listed_and_small():
+    assert MODEL_EXPLORER in EXPLORERS and MODEL_EXPLORER.name == "model-family"
     positions = list(MODEL_EXPLORER.positions())
     assert len(positions) == len(DEPTH_LAYERS) * len(TEMPLATES) <= 150
     assert DEPTH_LAYERS == {50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}

@@ -14,19 +14,36 @@ The rules every check follows (the tests hold each one to them):
 * messages point at the mistake ("did you divide by the number of groups?") or at the method ("recount the
   factor K x K"), never at the expected value, nor at the direction of the error: "too large" would let a
   student find the answer by bisection.
+
+Every exercise is one ``Exercise``, declared in its chapter's module: the question's values, a private function
+that computes the answer from the package's formulas, a ``Reader`` (what kind of answer: a whole number, a real
+number within a tolerance, a set or a list of whole numbers, letters), the slips' hints and a method hint. Its
+``check`` is the only place where an answer is read and compared, and its order is the same everywhere:
+
+1. ``None``: the "Your turn" invitation (``unanswered``);
+2. an answer of the wrong form: what form is expected (or a slip's message, when a slip gives that form: the
+   exact root of an equation where a whole number is asked);
+3. the right answer: "Correct!" and the answer shown back;
+4. a slip's value: that slip's message (slips whose value is the right answer, or within its tolerance, are
+   dropped first: ``Exercise.hints``);
+5. the exercise's own diagnosis, if it has one (which member of a set breaks which rule);
+6. a number that is not positive where the answer is: "... is positive";
+7. anything else: the method hint.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import escape
 from numbers import Integral, Rational, Real
+from typing import Any
 
 NOT_ANSWERED = "Replace None with your answer, then run the cell again."
 
 RECOUNT = "Recount each factor of the formula."
-"""The default method hint of ``check_integer`` when no known slip explains a wrong answer."""
+"""The default method hint of an exercise when no known slip explains a wrong answer."""
 
 MAX_MEMBERS = 100_000
 """A list answer with more members than this is refused before it is read (no answer here is that long)."""
@@ -198,10 +215,226 @@ def read_whole_numbers(
     return values
 
 
-def reachable_hints(expected: object, hints: dict[str, object] | None) -> dict[str, object]:
-    """The hints whose wrong value differs from ``expected``: a slip that happens to give the right value for
-    these sizes is no slip, and its hint is dropped (the right answer is always checked first)."""
-    return {message: value for message, value in (hints or {}).items() if value != expected}
+def read_letters(answer: object, choices: tuple[str, ...], form: str) -> set[str] | Feedback:
+    """The letters of the answer (a string such as ``"B, e F"`` or a container of one-letter strings), upper-case,
+    or the ``Feedback`` that says what form it must have (``form``) or which letter is not among ``choices``."""
+    if answer is None:
+        return unanswered()
+    if isinstance(answer, str):
+        letters = [ch for ch in answer.upper() if not ch.isspace() and ch != ","]
+    elif isinstance(answer, (list, tuple, set, frozenset)):
+        if len(answer) > MAX_MEMBERS:
+            return wrong(f"That is far longer than any answer here. {form}.")
+        if not all(isinstance(a, str) for a in answer):
+            return wrong(f"{form}: every member is a letter (a str).")
+        letters = [a.strip().upper() for a in answer]
+    else:
+        return wrong(f"{form}, not {type(answer).__name__}.")
+    unknown = sorted(set(letters) - set(choices))
+    if unknown:
+        shown = ", ".join(repr(u) if len(u) <= 10 else repr(u[:10] + "...") for u in unknown[:3])
+        return wrong(f"Choose among the letters {', '.join(choices)}; {shown} {'is' if len(unknown) == 1 else 'are'} "
+                     f"not one of them.")
+    return set(letters)
+
+
+# --- readers: how each kind of answer is read, compared and shown --------------------------------------------
+
+
+class Reader:
+    """A kind of answer. ``read`` turns an answer into a value or the ``Feedback`` that names the expected form;
+    ``same`` compares a value with a target (the answer or a slip's value); ``show`` writes a value back."""
+
+    def read(self, answer: object, what: str) -> Any:
+        raise NotImplementedError
+
+    def same(self, value: Any, target: Any) -> bool:
+        return value == target
+
+    def show(self, value: Any) -> str:
+        return str(value)
+
+    def near_refused(self, answer: object, target: Any) -> bool:
+        """Whether an answer that ``read`` refused is still a slip's value ``target`` (the exact root 7.51 where a
+        whole number is asked), so that the slip's message can say more than the form."""
+        return False
+
+    def out_of_range(self, value: Any, expected: Any) -> bool:
+        """Whether ``value`` is not positive while the answer is: such a quantity is positive."""
+        return False
+
+
+@dataclass(frozen=True)
+class Whole(Reader):
+    """A whole number: ``72``, ``72.0``, ``np.int64(72)``; a slip whose value is not whole is matched to two
+    decimals by an answer that is not whole either."""
+
+    def read(self, answer: object, what: str) -> int | Feedback:
+        return read_whole_number(answer, what)
+
+    def show(self, value: int) -> str:
+        return f"{value:,}"
+
+    def near_refused(self, answer: object, target: Any) -> bool:
+        if whole_number(target) is not None or not isinstance(target, Real):
+            return False
+        value = read_real(answer, "the value")
+        return not isinstance(value, Feedback) and abs(value - target) < 0.01
+
+    def out_of_range(self, value: int, expected: Any) -> bool:
+        return value <= 0 < expected
+
+
+@dataclass(frozen=True)
+class Approx(Reader):
+    """A real number, right within the relative tolerance ``rel``; a slip's value is matched within ``rel`` of
+    that value."""
+
+    rel: float
+
+    def read(self, answer: object, what: str) -> float | Feedback:
+        return read_real(answer, what)
+
+    def same(self, value: float, target: float) -> bool:
+        return abs(value - target) <= self.rel * abs(target)
+
+    def show(self, value: float) -> str:
+        return f"{value:,.6g}"
+
+    def out_of_range(self, value: float, expected: Any) -> bool:
+        return value <= 0 < expected
+
+
+@dataclass(frozen=True)
+class WholeSet(Reader):
+    """A set of whole numbers, given as a list, tuple, set or range (order and repeats do not matter)."""
+
+    def read(self, answer: object, what: str) -> set[int] | Feedback:
+        values = read_whole_numbers(answer, what)
+        return values if isinstance(values, Feedback) else set(values)
+
+    def same(self, value: set[int], target: Any) -> bool:
+        return set(value) == set(target)
+
+    def show(self, value: set[int]) -> str:
+        return ", ".join(map(str, sorted(value)))
+
+
+@dataclass(frozen=True)
+class WholeTuple(Reader):
+    """An ordered sequence of whole numbers (a tuple, list or ``torch.Size``; a set has no order); ``form`` is
+    what a wrong form is told, e.g. "a tuple of integers, like (a, b, c, d)"."""
+
+    form: str
+
+    def read(self, answer: object, what: str) -> tuple[int, ...] | Feedback:
+        values = read_whole_numbers(answer, what, ordered=True, form=self.form)
+        return values if isinstance(values, Feedback) else tuple(values)
+
+    def same(self, value: tuple[int, ...], target: Any) -> bool:
+        return tuple(value) == tuple(target)
+
+
+@dataclass(frozen=True)
+class Letters(Reader):
+    """Letters among ``choices``, given as a string (``"AC"``, ``"a, c"``) or a container of letters."""
+
+    choices: tuple[str, ...]
+
+    def read(self, answer: object, what: str) -> set[str] | Feedback:
+        return read_letters(answer, self.choices, f'Give {what} as a string such as "AC" or a set such as {{"A", "C"}}')
+
+    def same(self, value: set[str], target: Any) -> bool:
+        return set(value) == set(target)
+
+    def show(self, value: set[str]) -> str:
+        return ", ".join(sorted(value))
+
+
+WHOLE = Whole()
+
+
+def _no_slips(**_values: Any) -> dict[str, Any]:
+    return {}
+
+
+# --- the exercise --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Exercise:
+    """One exercise, declared: a chapter module defines it once, privately, and its public check function is
+    ``return SPEC.check(answer)`` (plus the sizes a chapter may set, such as ``cardinality=16``).
+
+    * ``what``: what the answer is, "the parameter count"; the form messages and the echo use it;
+    * ``values``: the question's values (the dict the chapter quotes through glue); ``solve``, ``slips``,
+      ``diagnose`` and ``echo`` get them as keyword arguments, with a check's settings laid over them;
+    * ``solve(**values)``: the right answer, computed from the package's formulas or real modules;
+    * ``reader``: the kind of answer (``WHOLE``, ``Approx(rel)``, ``WholeSet()``, ``WholeTuple(form)``,
+      ``Letters(choices)``);
+    * ``slips(**values)``: ``{message: the wrong value that a known slip gives}``, computed, never typed;
+    * ``method``: what any other wrong answer is told (which factors to recount), never a direction;
+    * ``diagnose(value, expected, **values)``: an optional message for a wrong answer that no slip explains, for
+      answers with parts (which member of a set breaks which rule); ``None`` leaves it to ``method``;
+    * ``echo(value, **values)``: an optional message for a right answer; by default "What: value.".
+    """
+
+    what: str
+    values: Mapping[str, Any]
+    solve: Callable[..., Any]
+    reader: Reader = WHOLE
+    slips: Callable[..., dict[str, Any]] = _no_slips
+    method: str = RECOUNT
+    diagnose: Callable[..., str | None] | None = None
+    echo: Callable[..., str] | None = None
+
+    def _values(self, settings: Mapping[str, Any]) -> dict[str, Any]:
+        unknown = set(settings) - set(self.values)
+        if unknown:
+            raise TypeError(f"unknown setting {', '.join(sorted(unknown))}: this exercise has {', '.join(self.values)}")
+        return {**self.values, **settings}
+
+    def expected(self, **settings: Any) -> Any:
+        """The right answer for these settings (for the tests: a chapter never shows it)."""
+        return self.solve(**self._values(settings))
+
+    def hints(self, **settings: Any) -> dict[str, Any]:
+        """The slips' hints that a wrong answer can reach: a slip whose value is the right answer (or within its
+        tolerance) for these sizes is no slip here, and is dropped."""
+        values = self._values(settings)
+        return self._reachable(values, self.solve(**values))
+
+    def _reachable(self, values: dict[str, Any], expected: Any) -> dict[str, Any]:
+        return {message: slip for message, slip in self.slips(**values).items()
+                if not self.reader.same(slip, expected)}
+
+    def check(self, answer: object, **settings: Any) -> Feedback:
+        """The feedback on ``answer``; never raises on an answer (a bad setting raises, naming itself)."""
+        values = self._values(settings)
+        expected = self.solve(**values)  # first, so that a bad setting raises whatever the answer
+        if answer is None:
+            return unanswered()
+        hints = self._reachable(values, expected)
+        value = self.reader.read(answer, self.what)
+        if isinstance(value, Feedback):
+            for message, slip in hints.items():
+                if self.reader.near_refused(answer, slip):
+                    return wrong(message)
+            return value
+        if self.reader.same(value, expected):
+            if self.echo is not None:
+                return right(self.echo(value, **values))
+            return right(f"{_capitalized(self.what)}: {self.reader.show(value)}.")
+        for message, slip in hints.items():
+            if self.reader.same(value, slip):
+                return wrong(message)
+        if self.diagnose is not None:
+            message = self.diagnose(value, expected, **values)
+            if message:
+                return wrong(message)
+        if self.reader.out_of_range(value, expected):
+            return wrong(f"{_capitalized(self.what)} is positive.")
+        return wrong(f"That is not {self.what}. {self.method}")
 
 
 def check_integer(
@@ -211,20 +444,8 @@ def check_integer(
     what: str = "the count",
     method: str = RECOUNT,
 ) -> Feedback:
-    """Check a whole-number answer.
-
-    ``hints`` maps a message to the wrong value a common slip gives; an answer equal to that value gets the
-    message (hints whose value equals ``expected`` are dropped, see ``reachable_hints``). Any other wrong answer
-    gets ``method``: which factors to recount, never whether the answer is too large or too small.
-    """
-    value = read_whole_number(answer, what)
-    if isinstance(value, Feedback):
-        return value
-    if value == expected:
-        return right(f"{what[:1].upper() + what[1:]}: {value:,}.")
-    for message, slip in reachable_hints(expected, hints).items():
-        if value == slip:
-            return wrong(message)
-    if value <= 0 < expected:
-        return wrong(f"{_capitalized(what)} is positive.")
-    return wrong(f"That is not {what}. {method}")
+    """Check a whole-number answer against ``expected`` (an ``Exercise`` declared on the spot, for a one-off check
+    in a notebook): ``hints`` maps a message to the wrong value a slip gives, any other wrong answer gets
+    ``method``, never whether it is too large or too small."""
+    slips = dict(hints or {})
+    return Exercise(what, {}, solve=lambda: expected, slips=lambda: slips, method=method).check(answer)

@@ -1,4 +1,5 @@
-"""Checks for Chapter 5's exercises (the full model). Expected values come from real modules built on ``meta``."""
+"""Checks for Chapter 5's exercises (the full model). Each exercise is an ``Exercise`` (see ``core``) whose answer
+comes from real modules built on ``meta``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from torch import nn
 from ..counting import conv2d_output_size, count_parameters
 from ..models import MODEL_CONFIGS, ModelConfig, ResNeXt, build_model
 from ..validation import check_positive_int
-from .core import Feedback, check_integer, read_whole_numbers, right, wrong
+from .core import Exercise, Feedback, WholeTuple
 
 
 @lru_cache(maxsize=None)
@@ -34,6 +35,9 @@ def resnext152_config() -> ModelConfig:
     return replace(MODEL_CONFIGS["resnext50_32x4d"], layers=RESNEXT152_LAYERS)
 
 
+# --- the parameters of ResNeXt-152's layer3 --------------------------------------------------------------------
+
+
 @lru_cache(maxsize=None)
 def _layer3_blocks() -> tuple[nn.Module, nn.Module]:
     """The first and a later block of ResNeXt-152's layer3 (a later block stands for all 35 identical ones)."""
@@ -48,9 +52,8 @@ def _layer3_params(blocks: int) -> int:
     return count_parameters(first) + (blocks - 1) * count_parameters(later)
 
 
-def stage_params_hints() -> dict[str, int]:
+def _stage_slips(blocks: int) -> dict[str, int]:
     """Wrong answers to "parameters of layer3 of ResNeXt-152 (32×4d)" that common slips produce."""
-    blocks = RESNEXT152_LAYERS[2]
     first, later = _layer3_blocks()
     total = _layer3_params(blocks)
     ungrouped_extra = blocks * later.conv2.weight.numel() * (later.conv2.groups - 1)  # same 3×3 in every block
@@ -63,95 +66,137 @@ def stage_params_hints() -> dict[str, int]:
         "narrower input and has the projection shortcut.": blocks * count_parameters(later),
         "You multiplied the first block by the number of blocks, but only the first block has the projection "
         "shortcut and the narrower input.": blocks * count_parameters(first),
-        "You counted one block too many: the stage is one first block plus the later blocks.":
+        "Did you count the first block twice, once as itself and once among the later blocks? The stage is one "
+        "first block plus the later blocks.":
             count_parameters(first) + blocks * count_parameters(later),
         "You left out the first block: the stage is one first block plus the later blocks.":
             (blocks - 1) * count_parameters(later),
         "Your 3×3 convolutions are not grouped: with groups=C each filter sees only 1/C of the input channels, so "
         "divide their weights by C.": total + ungrouped_extra,
-        "That is ResNeXt-50's third stage (6 blocks); ResNeXt-152's has more.":
+        "That is ResNeXt-50's third stage (6 blocks), not ResNeXt-152's.":
             _layer3_params(MODEL_CONFIGS["resnext50_32x4d"].layers[2]),
-        "That is ResNeXt-101's third stage; ResNeXt-152's has more blocks.":
+        "That is ResNeXt-101's third stage, not ResNeXt-152's.":
             _layer3_params(MODEL_CONFIGS["resnext101_32x4d"].layers[2]),
     }
 
 
+_STAGE = Exercise(
+    "the number of parameters", {"blocks": RESNEXT152_LAYERS[2]},
+    solve=_layer3_params,
+    slips=_stage_slips,
+    method=("Recount each part: the first block (with its projection shortcut) once, plus 35 times a later "
+            "block; in each block every convolution and every BatchNorm (a scale and a shift per channel)."),
+)
+
+
 def check_stage_params(answer: object) -> Feedback:
     """Exercise: learnable parameters of ``layer3`` (the paper's conv4 stage, 36 blocks) of ResNeXt-152 (32×4d)."""
-    expected = _layer3_params(RESNEXT152_LAYERS[2])
-    method = ("Recount each part: the first block (with its projection shortcut) once, plus 35 times a later "
-              "block; in each block every convolution and every BatchNorm (a scale and a shift per channel).")
-    return check_integer(answer, expected, stage_params_hints(), what="the number of parameters", method=method)
+    return _STAGE.check(answer)
 
 
-def stage_output_sizes(name: str = "resnext50_32x4d", image_size: int = 320) -> list[int]:
-    """Side of the (square) output of each stage ``layer1, layer2, ...`` of model ``name``, by running it on meta."""
-    return list(_stage_output_sizes(name, check_positive_int("image_size", image_size)))
+# --- the output size of each stage -----------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=64)
-def _stage_output_sizes(name: str, image_size: int) -> tuple[int, ...]:
-    model = _meta_model(name)
+def _stage_output_sizes(model: str, image_size: int) -> tuple[int, ...]:
+    """Side of the (square) output of each stage ``layer1, layer2, ...`` of ``model``, by running it on meta."""
+    net = _meta_model(model)
     sizes: list[int] = []
-    hooks = [s.register_forward_hook(lambda _m, _i, out: sizes.append(out.shape[-1])) for s in model.stages]
+    hooks = [s.register_forward_hook(lambda _m, _i, out: sizes.append(out.shape[-1])) for s in net.stages]
     try:
         with torch.device("meta"), torch.no_grad():
-            model(torch.zeros(1, model.config.in_channels, image_size, image_size))
+            net(torch.zeros(1, net.config.in_channels, image_size, image_size))
     finally:
         for hook in hooks:
             hook.remove()
     return tuple(sizes)
 
 
+def _halvings(size: int, n: int) -> tuple[int, ...]:
+    """``size``, then ``n - 1`` times the output of a 3×3 convolution with stride 2 and padding 1."""
+    sizes = [size]
+    while len(sizes) < n:
+        sizes.append(conv2d_output_size(sizes[-1], 3, 2, 1)[0])
+    return tuple(sizes)
+
+
+STAGES = len(MODEL_CONFIGS["resnext50_32x4d"].layers)
+
+
+def _sizes_slips(model: str, image_size: int) -> dict[str, tuple[int, ...]]:
+    # each slip changes one step of the real path: the stem's 7×7 conv with stride 2, its 3×3 max-pool with
+    # stride 2, and the stride-2 first blocks of conv3, conv4 and conv5
+    stem = conv2d_output_size(image_size, 7, 2, 3)[0]
+    pooled = conv2d_output_size(stem, 3, 2, 1)[0]
+    return {
+        "Did you leave out the max-pool? The stem has a 3×3 max-pool with stride 2 after its 7×7 convolution, "
+        "before conv2.": _halvings(stem, STAGES),
+        "Follow the image through the stem: its 7×7 convolution has stride 2, and so has the 3×3 max-pool after it.":
+            _halvings(image_size, STAGES),
+        "conv2's first block has stride 1 (the max-pool has already reduced the map); only conv3, conv4 and conv5 "
+        "start with a stride-2 block.": _halvings(pooled, STAGES + 1)[1:],
+    }
+
+
+def _sizes_diagnosis(sizes: tuple[int, ...], expected: tuple[int, ...], model: str, image_size: int) -> str:
+    n = len(expected)
+    if len(sizes) != n:
+        return f"Give {n} numbers, one per stage from conv2 (layer1) to conv5 (layer4); you gave {len(sizes)}."
+    if sizes[0] == expected[0]:
+        stage = next(i for i in range(n) if sizes[i] != expected[i]) + 2
+        return (f"The first size is right; stage {stage} (conv{stage}) is not. Each of conv3, conv4 and conv5 halves "
+                "the size once (a 3×3 convolution with stride 2 and padding 1).")
+    return ("The first size is off. Follow the image through the stem: a 7×7 convolution with stride 2, then a 3×3 "
+            "max-pool with stride 2.")
+
+
+_SIZES = Exercise(
+    "the sizes", {"model": "resnext50_32x4d", "image_size": 320},
+    solve=lambda model, image_size: _stage_output_sizes(model, check_positive_int("image_size", image_size)),
+    reader=WholeTuple(f"a list of {STAGES} whole numbers, one per stage (conv2 to conv5)"),
+    slips=_sizes_slips,
+    diagnose=_sizes_diagnosis,
+    echo=lambda sizes, model, image_size: (f"Sizes {', '.join(map(str, sizes))}: the stages give "
+                                           f"{', '.join(f'{s}x{s}' for s in sizes)} maps."),
+)
+
+
 def check_output_sizes(answer: object, image_size: int = 320) -> Feedback:
     """Exercise: spatial size after conv2, conv3, conv4, conv5 (layer1..layer4) of ResNeXt-50 for a square image."""
-    expected = stage_output_sizes("resnext50_32x4d", image_size)  # checks image_size
-    n = len(expected)
-    if answer is not None and not isinstance(answer, (list, tuple)) and not hasattr(answer, "tolist"):
-        return wrong(f"Give a list of {n} whole numbers, one per stage (conv2 to conv5).")
-    values = read_whole_numbers(answer, "the sizes", ordered=True,
-                                form=f"a list of {n} whole numbers, one per stage (conv2 to conv5)")
-    if isinstance(values, Feedback):
-        return values
-    answer = values
-    if len(answer) != n:
-        return wrong(f"Give {n} numbers, one per stage from conv2 (layer1) to conv5 (layer4); you gave {len(answer)}.")
-    if answer == expected:
-        return right(f"The stages give {', '.join(f'{s}x{s}' for s in answer)} maps.")
-    # Slips, each computed by changing one step of the real path (stem conv, max-pool, stride-2 stages).
-    stem = conv2d_output_size(image_size, 7, 2, 3)[0]
-    no_pool = [stem] + [stem // 2**i for i in range(1, n)]
-    if answer == no_pool or answer == [2 * e for e in expected]:
-        return wrong("Every size is twice too large: the stem also has a 3×3 max-pool with stride 2 before conv2.")
-    if answer == [4 * e for e in expected]:
-        return wrong("Every size is 4 times too large: the stem (7×7 conv) and the max-pool each halve the image.")
-    if answer == [e // 2 for e in expected]:
-        return wrong("Every size is half what it should be: conv2's first block has stride 1 (the max-pool already "
-                     "halved the map); only conv3, conv4 and conv5 start with a stride-2 block.")
-    if answer[0] == expected[0]:
-        wrong_at = next(i for i in range(n) if answer[i] != expected[i])
-        return wrong(f"The first size is right; stage {wrong_at + 2} (conv{wrong_at + 2}) is not. Each of conv3, conv4 "
-                     "and conv5 halves the size once (a 3×3 convolution with stride 2 and padding 1).")
-    return wrong("The first size is off. Follow the image through the stem: a 7×7 convolution with stride 2, then a "
-                 "3×3 max-pool with stride 2.")
+    return _SIZES.check(answer, image_size=image_size)
+
+
+# --- the grouped width of layer4 -------------------------------------------------------------------------------
+
+
+def _layer4_width(model: str) -> int:
+    return _meta_model(model).layer4[0].conv2.out_channels
+
+
+def _width_slips(model: str) -> dict[str, int]:
+    net = _meta_model(model)
+    conv = net.layer4[0].conv2
+    return {
+        "C × d is the width in the first stage (conv2 / layer1) only; the width doubles at every later stage.":
+            net.layer1[0].conv2.out_channels,
+        "That is the width one stage earlier (layer3, the paper's conv4); layer4 doubles it.":
+            net.layer3[0].conv2.out_channels,
+        "That is the number of channels in each group; the question asks for the whole grouped layer, all C "
+        "groups together.": conv.weight.shape[1],
+        "That is d, the width of one path in the first stage.": net.config.bottleneck_width,
+        "That is planes for layer4; the grouped width is int(planes × d / 64) × C.": net.layer4[0].planes,
+    }
+
+
+_WIDTH = Exercise(
+    "the number of channels", {"model": "resnext101_32x8d"},
+    solve=_layer4_width,
+    slips=_width_slips,
+    method=("Recount each factor of the width rule int(planes * d / 64) * C for layer4: its planes, the "
+            "bottleneck width d and the cardinality C of this model."),
+)
 
 
 def check_grouped_width(answer: object) -> Feedback:
     """Exercise: channels of the grouped 3×3 convolution (``conv2``) in ``layer4`` of ResNeXt-101 (32×8d)."""
-    model = _meta_model("resnext101_32x8d")
-    conv = model.layer4[0].conv2
-    expected = conv.out_channels
-    c = conv.groups
-    hints = {
-        "C × d is the width in the first stage (conv2 / layer1) only; the width doubles at every later stage.":
-            model.layer1[0].conv2.out_channels,
-        "That is the width one stage earlier (layer3, the paper's conv4); layer4 doubles it.":
-            model.layer3[0].conv2.out_channels,
-        "That is the number of channels in each group; the question asks for the whole grouped layer, all C "
-        "groups together.": expected // c,
-        "That is d, the width of one path in the first stage.": model.config.bottleneck_width,
-        "That is planes for layer4; the grouped width is int(planes × d / 64) × C.": model.layer4[0].planes,
-    }
-    method = ("Recount each factor of the width rule int(planes * d / 64) * C for layer4: its planes, the "
-              "bottleneck width d and the cardinality C of this model.")
-    return check_integer(answer, expected, hints, what="the number of channels", method=method)
+    return _WIDTH.check(answer)

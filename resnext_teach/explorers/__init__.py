@@ -1,22 +1,42 @@
 """Interactive explorers for the chapters (see ``core`` for how they stay live in static HTML).
 
-Each chapter's explorers live in a module of this package and are registered by name; ``all_explorers()``
-imports every module here and returns the registry.
+Each chapter's explorers live in a module of this package. ``EXPLORERS`` lists the book's fixed explorers in
+chapter order; a new one is added to it by hand. Data explorers (``sweep.sweep_explorer``) are not in it: a
+chapter builds them from what it measures, and each of their panes carries those data (``Explorer.data``).
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+from .block import BLOCK_EXPLORER
+from .cardinality import CARDINALITY_EXPLORER
+from .convolution import CONVOLUTION_EXPLORER
+from .core import Control, Explorer, value_span, value_table
+from .dataflow import DATAFLOW_EXPLORER
+from .grouped import GROUPED_EXPLORER
+from .image import IMAGE_EXPLORER
+from .isolation import ISOLATION_EXPLORER
+from .model import MODEL_EXPLORER
 
-from .core import REGISTRY, Control, Explorer, register, value_span, value_table
+EXPLORERS: tuple[Explorer, ...] = (
+    CONVOLUTION_EXPLORER,  # Chapter 1
+    ISOLATION_EXPLORER,  # Chapter 2
+    IMAGE_EXPLORER,
+    GROUPED_EXPLORER,
+    CARDINALITY_EXPLORER,  # Chapter 3
+    DATAFLOW_EXPLORER,  # Chapter 4
+    BLOCK_EXPLORER,
+    MODEL_EXPLORER,  # Chapter 5
+)
+"""The book's fixed explorers, in the order the chapters show them."""
 
 
 def all_explorers() -> dict[str, Explorer]:
-    """Every explorer of the book, by name (imports each module of this package)."""
-    for info in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{info.name}")
-    return dict(REGISTRY)
+    """The fixed explorers by name (``EXPLORERS``, in chapter order); raises if two share a name."""
+    by_name = {explorer.name: explorer for explorer in EXPLORERS}
+    if len(by_name) != len(EXPLORERS):
+        names = [explorer.name for explorer in EXPLORERS]
+        raise ValueError(f"explorer names must be unique: {sorted({n for n in names if names.count(n) > 1})}")
+    return by_name
 
 
-__all__ = ["REGISTRY", "Control", "Explorer", "all_explorers", "register", "value_span", "value_table"]
+__all__ = ["EXPLORERS", "Control", "Explorer", "all_explorers", "value_span", "value_table"]

@@ -14,7 +14,7 @@ from typing import Any
 from ..counting import conv2d_macs, conv2d_params
 from ..design import RESNET_TEMPLATE, grouped_width
 from ..svg import bar_svg
-from .core import Control, Explorer, register, value_span
+from .core import Control, Explorer, value_span
 
 CHANNELS = 256  # block input and output channels (stage 1 of ResNeXt-50)
 PLANES = 64  # stage 1: out = 4 * planes = 256
@@ -120,17 +120,15 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     return table + summary + bars
 
 
-BLOCK_EXPLORER = register(
-    Explorer(
-        name="block-layer-counts",
-        title=f"One bottleneck block ({CHANNELS} channels in and out, {SPATIAL}x{SPATIAL} map): where the "
-        "parameters and multiply-adds are",
-        controls=(
-            Control("cardinality", "cardinality C", CARDINALITIES, 32),
-            Control("bottleneck_width", "bottleneck width d", BOTTLENECK_WIDTHS, 4),
-        ),
-        compute=block_counts,
-        render=render,
-        formats=FORMATS,
-    )
+BLOCK_EXPLORER = Explorer(
+    name="block-layer-counts",
+    title=f"One bottleneck block ({CHANNELS} channels in and out, {SPATIAL}x{SPATIAL} map): where the "
+    "parameters and multiply-adds are",
+    controls=(
+        Control("cardinality", "cardinality C", CARDINALITIES, 32),
+        Control("bottleneck_width", "bottleneck width d", BOTTLENECK_WIDTHS, 4),
+    ),
+    compute=block_counts,
+    render=render,
+    formats=FORMATS,
 )

@@ -20,7 +20,7 @@ from ..counting import conv2d_params
 from ..design import RESNET_TEMPLATE, complexity_preserving_width, grouped_width, template_macs, template_params
 from ..svg import PALETTE, bar_svg, svg_document
 from ..validation import check_divides, check_positive_int
-from .core import Control, Explorer, register, value_table
+from .core import Control, Explorer, value_table
 
 CARDINALITIES = (1, 2, 4, 8, 16, 32, 64)
 """The slider's values: Table 2's 1, 2, 4, 8, 32, plus 16 and 64, which the paper's table skips."""
@@ -152,13 +152,11 @@ def _render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     )
 
 
-CARDINALITY_EXPLORER = register(
-    Explorer(
-        name="cardinality-budget",
-        title="Cardinality at a fixed budget: the stage-1 template (256 -> d -> d -> 256 channels, per path)",
-        controls=(Control("cardinality", "cardinality C", CARDINALITIES, 32),),
-        compute=cardinality_values,
-        render=_render,
-        formats=FORMATS,
-    )
+CARDINALITY_EXPLORER = Explorer(
+    name="cardinality-budget",
+    title="Cardinality at a fixed budget: the stage-1 template (256 -> d -> d -> 256 channels, per path)",
+    controls=(Control("cardinality", "cardinality C", CARDINALITIES, 32),),
+    compute=cardinality_values,
+    render=_render,
+    formats=FORMATS,
 )

@@ -19,7 +19,7 @@ import torch
 from ..counting import conv2d_macs, conv2d_params
 from ..svg import PALETTE, svg_document
 from ..validation import check_positive_int
-from .core import Control, Explorer, register, value_table
+from .core import Control, Explorer, value_table
 
 EXPLORER_OUTPUT_SIZE = 56
 """Output height and width (H = W) at which the explorer counts MACs: the size of the first residual stage of
@@ -142,19 +142,17 @@ def _render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     )
 
 
-CONVOLUTION_EXPLORER = register(
-    Explorer(
-        name="convolution-cost",
-        title="A standard convolution: parameters and multiply-accumulates",
-        controls=(
-            Control("in_channels", "in_channels C_in", (16, 32, 64, 128), 64),
-            Control("out_channels", "out_channels C_out", (16, 32, 64, 128), 128),
-            Control("kernel_size", "kernel_size K", (1, 3, 5), 3),
-            Control("bias", "bias", (False, True), False, kind="toggle", option_labels=("bias=False", "bias=True")),
-        ),
-        compute=convolution_numbers,
-        render=_render,
-        formats={"bias_share": ".2%"},
-    )
+CONVOLUTION_EXPLORER = Explorer(
+    name="convolution-cost",
+    title="A standard convolution: parameters and multiply-accumulates",
+    controls=(
+        Control("in_channels", "in_channels C_in", (16, 32, 64, 128), 64),
+        Control("out_channels", "out_channels C_out", (16, 32, 64, 128), 128),
+        Control("kernel_size", "kernel_size K", (1, 3, 5), 3),
+        Control("bias", "bias", (False, True), False, kind="toggle", option_labels=("bias=False", "bias=True")),
+    ),
+    compute=convolution_numbers,
+    render=_render,
+    formats={"bias_share": ".2%"},
 )
 """96 positions (4 x 4 x 3 x 2); the default is the book's running example, 64 -> 128 channels, 3x3, no bias."""

@@ -11,6 +11,11 @@ into a small HTML pane (numbers and an inline SVG picture). ``widget()`` builds:
 
 Every pane is a ``<div class="rxt-pane">`` whose ``data-rxt-settings`` attribute records its position and whose
 numbers sit in ``<span data-rxt-key="...">`` elements, so tests can check what a reader sees at every position.
+
+Most explorers are fixed: module-level constants computed from formulas, listed in ``explorers.EXPLORERS``. A *data
+explorer* is built by a chapter from what it measured (``sweep.sweep_explorer(sweep)``); its ``data`` (plain JSON)
+is written into every pane as ``data-rxt-data``, so a page carries the measurements behind the numbers it shows
+and the explorer can be rebuilt from the page alone.
 """
 
 from __future__ import annotations
@@ -21,9 +26,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
-
-REGISTRY: dict[str, "Explorer"] = {}
-"""Every explorer by name (filled by ``register``), so tests can find the one behind a pane in a built page."""
 
 PANE_STYLE = "font-family: var(--pst-font-family-base, sans-serif); font-size: 0.95em; line-height: 1.4"
 
@@ -82,6 +84,7 @@ class Explorer:
     compute: Callable[..., dict[str, Any]]
     render: Callable[[dict[str, Any], dict[str, Any]], str]
     formats: dict[str, str] = field(default_factory=dict)  # key -> format spec; ints default to ",d"
+    data: dict[str, Any] | None = None  # a data explorer's measurements (JSON types), written into each pane
 
     def positions(self) -> Iterator[dict[str, Any]]:
         """Every combination of control options, in the order the panes are built."""
@@ -103,9 +106,10 @@ class Explorer:
     def pane(self, **settings: Any) -> str:
         """The HTML shown at one position."""
         values = self.compute(**settings)
-        data = escape(json.dumps({k: settings[k] for k in sorted(settings)}, default=str))
+        recorded = escape(json.dumps({k: settings[k] for k in sorted(settings)}, default=str))
+        measured = "" if self.data is None else f' data-rxt-data="{escape(json.dumps(self.data, sort_keys=True))}"'
         return (
-            f'<div class="rxt-pane" data-rxt-explorer="{escape(self.name)}" data-rxt-settings="{data}" '
+            f'<div class="rxt-pane" data-rxt-explorer="{escape(self.name)}" data-rxt-settings="{recorded}"{measured} '
             f'style="{PANE_STYLE}">{self.render(settings, values)}</div>'
         )
 
@@ -126,13 +130,12 @@ class Explorer:
 
         controls = [_make_control(widgets, c) for c in self.controls]
         header = widgets.HTML(f"<b>{escape(self.title)}</b>")
-        links: list[Any] = []
         if hasattr(widgets, "Stack"):
             # All panes share one Layout and one Style model: every widget model is saved in the page, and
             # one pair per pane would double the page's widget state.
             first = widgets.HTML(self.pane(**next(self.positions())))
             shared = {"layout": first.layout, "style": first.style, "first": first}
-            body = self._stack(widgets, controls, 0, {}, links, shared)
+            body = self._stack(widgets, controls, 0, {}, shared)
         else:  # ipywidgets 7 (Colab): no Stack; update one pane from Python
             body = widgets.HTML(self.pane(**self.defaults))
 
@@ -144,12 +147,10 @@ class Explorer:
                 w.observe(update, names="index")
         box = widgets.VBox([header, *controls, body])
         box.add_class("rxt-explorer")
-        box.rxt_links = links  # the jslink objects (kept for tests; the front end holds its own copies)
         return box
 
-    def _stack(
-        self, widgets: Any, controls: list[Any], level: int, prefix: dict[str, Any], links: list[Any], shared: dict
-    ) -> Any:
+    def _stack(self, widgets: Any, controls: list[Any], level: int, prefix: dict[str, Any], shared: dict) -> Any:
+        """The stack of ``controls[level]`` over the stacks (or panes) of the next level, ``prefix`` fixed above."""
         if level == len(self.controls):
             first = shared.pop("first", None)  # the pane of the first position, made before the shared models
             if first is not None:
@@ -157,11 +158,12 @@ class Explorer:
             return widgets.HTML(self.pane(**prefix), layout=shared["layout"], style=shared["style"])
         control = self.controls[level]
         children = [
-            self._stack(widgets, controls, level + 1, {**prefix, control.name: o}, links, shared)
+            self._stack(widgets, controls, level + 1, {**prefix, control.name: o}, shared)
             for o in control.options
         ]
         stack = widgets.Stack(children=children, selected_index=control.default_index, layout=shared["layout"])
-        links.append(widgets.jslink((controls[level], "index"), (stack, "selected_index")))
+        # the link is a widget of its own: the kernel keeps it, and the page saves it with the other models
+        widgets.jslink((controls[level], "index"), (stack, "selected_index"))
         return stack
 
 
@@ -185,14 +187,6 @@ class Shown:
             "text/html": f'<div class="rxt-static" data-rxt-model="{escape(model)}">{pane}</div>',
             "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0, "model_id": model},
         }
-
-
-def register(explorer: Explorer) -> Explorer:
-    """Add an explorer to ``REGISTRY`` under its unique name and return it."""
-    if explorer.name in REGISTRY and REGISTRY[explorer.name] is not explorer:
-        raise ValueError(f"an explorer named {explorer.name!r} is already registered")
-    REGISTRY[explorer.name] = explorer
-    return explorer
 
 
 def _make_control(widgets: Any, control: Control) -> Any:

@@ -26,7 +26,7 @@ from ..blocks import FORM_TOLERANCE, convert_block, make_block
 from ..counting import count_parameters
 from ..layer_table import layer_table
 from ..svg import PALETTE, svg_document
-from .core import Control, Explorer, register, value_span
+from .core import Control, Explorer, value_span
 
 CHANNELS = 256  # block input and output channels (stage 1 of ResNeXt-50)
 PLANES = 64  # stage 1: out = 4 * planes = 256
@@ -347,17 +347,15 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     )
 
 
-DATAFLOW_EXPLORER = register(
-    Explorer(
-        name="block-dataflow",
-        title=f"One block in three forms ({CHANNELS} channels in and out, {SPATIAL}×{SPATIAL} map): the tensors, "
-        "the counts and the output",
-        controls=(
-            Control("cardinality", "cardinality C", CARDINALITIES, 32),
-            Control("bottleneck_width", "bottleneck width d", BOTTLENECK_WIDTHS, 4),
-        ),
-        compute=dataflow_numbers,
-        render=render,
-        formats=FORMATS,
-    )
+DATAFLOW_EXPLORER = Explorer(
+    name="block-dataflow",
+    title=f"One block in three forms ({CHANNELS} channels in and out, {SPATIAL}×{SPATIAL} map): the tensors, "
+    "the counts and the output",
+    controls=(
+        Control("cardinality", "cardinality C", CARDINALITIES, 32),
+        Control("bottleneck_width", "bottleneck width d", BOTTLENECK_WIDTHS, 4),
+    ),
+    compute=dataflow_numbers,
+    render=render,
+    formats=FORMATS,
 )

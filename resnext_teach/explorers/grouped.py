@@ -11,7 +11,7 @@ from typing import Any
 from ..counting import conv2d_macs, conv2d_params, legal_groups
 from ..grouped_conv import connectivity_mask
 from ..svg import connectivity_svg
-from .core import Control, Explorer, register, value_table
+from .core import Control, Explorer, value_table
 
 IN_CHANNELS, OUT_CHANNELS, KERNEL_SIZE = 64, 128, 3
 """The running example of Chapter 2: a 3x3 convolution from 64 to 128 channels (no bias, as in ResNeXt)."""
@@ -63,20 +63,18 @@ def _render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     )
 
 
-GROUPED_EXPLORER = register(
-    Explorer(
-        name="grouped-groups",
-        title=f"nn.Conv2d({IN_CHANNELS}, {OUT_CHANNELS}, {KERNEL_SIZE}, groups=G, bias=False): slide G",
-        controls=(
-            Control(
-                "groups",
-                "groups G",
-                tuple(legal_groups(IN_CHANNELS, OUT_CHANNELS)),
-                32,
-            ),
+GROUPED_EXPLORER = Explorer(
+    name="grouped-groups",
+    title=f"nn.Conv2d({IN_CHANNELS}, {OUT_CHANNELS}, {KERNEL_SIZE}, groups=G, bias=False): slide G",
+    controls=(
+        Control(
+            "groups",
+            "groups G",
+            tuple(legal_groups(IN_CHANNELS, OUT_CHANNELS)),
+            32,
         ),
-        compute=grouped_layer_numbers,
-        render=_render,
-        formats=FORMATS,
-    )
+    ),
+    compute=grouped_layer_numbers,
+    render=_render,
+    formats=FORMATS,
 )

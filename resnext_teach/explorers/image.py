@@ -33,7 +33,7 @@ from torch import Tensor, nn
 
 from ..counting import conv2d_params
 from ..svg import PALETTE, svg_document
-from .core import Control, Explorer, register, value_span
+from .core import Control, Explorer, value_span
 
 CHANNELS = 8  # the layer is nn.Conv2d(8, 8, 3, padding=1, groups=G, bias=False)
 GROUPS = (1, 2, 4, 8)
@@ -370,16 +370,14 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     return summary + pictures(groups, followed, values["output_scale"]) + legend
 
 
-IMAGE_EXPLORER = register(
-    Explorer(
-        name="grouped-image",
-        title="nn.Conv2d(8, 8, 3, groups=G) on a photo: slide G, follow one output channel",
-        controls=(
-            Control("groups", "groups G", GROUPS, 2),
-            Control("channel", "follow output channel", tuple(range(CHANNELS)), 5),
-        ),
-        compute=image_numbers,
-        render=render,
-        formats=FORMATS,
-    )
+IMAGE_EXPLORER = Explorer(
+    name="grouped-image",
+    title="nn.Conv2d(8, 8, 3, groups=G) on a photo: slide G, follow one output channel",
+    controls=(
+        Control("groups", "groups G", GROUPS, 2),
+        Control("channel", "follow output channel", tuple(range(CHANNELS)), 5),
+    ),
+    compute=image_numbers,
+    render=render,
+    formats=FORMATS,
 )

@@ -26,7 +26,7 @@ from torch import Tensor, nn
 from ..blocks import ResNeXtBottleneck
 from ..probes import perturb_group
 from ..svg import PALETTE, svg_document
-from .core import Control, Explorer, register, value_span
+from .core import Control, Explorer, value_span
 
 CHANNELS, GROUPS, SPATIAL = 16, 4, 8  # 16 channels in 4 groups of 4, on an 8 x 8 map
 PER_GROUP = CHANNELS // GROUPS
@@ -238,15 +238,13 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     return head + "".join(rows) + f'<p style="margin:6px 0 2px 0">{verdict}</p>' + legend_svg()
 
 
-ISOLATION_EXPLORER = register(
-    Explorer(
-        name="group-isolation",
-        title="A group stays a group: perturb one group's channels and see which channels change",
-        controls=(
-            Control("group", "perturbed group", tuple(range(GROUPS)), 1),
-            Control("path", "through", PATHS, PATHS[1], kind="toggle"),
-        ),
-        compute=isolation_numbers,
-        render=render,
-    )
+ISOLATION_EXPLORER = Explorer(
+    name="group-isolation",
+    title="A group stays a group: perturb one group's channels and see which channels change",
+    controls=(
+        Control("group", "perturbed group", tuple(range(GROUPS)), 1),
+        Control("path", "through", PATHS, PATHS[1], kind="toggle"),
+    ),
+    compute=isolation_numbers,
+    render=render,
 )

@@ -11,7 +11,7 @@ from typing import Any
 from ..models import MODEL_CONFIGS, ModelConfig
 from ..stages import stage_costs, stage_names
 from ..svg import bar_svg
-from .core import Control, Explorer, register, value_table
+from .core import Control, Explorer, value_table
 
 DEPTH_LAYERS: dict[int, tuple[int, ...]] = {
     MODEL_CONFIGS[name].depth: MODEL_CONFIGS[name].layers for name in ("resnet50", "resnet101")
@@ -82,22 +82,20 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     )
 
 
-MODEL_EXPLORER = register(
-    Explorer(
-        name="model-family",
-        title="The ResNet/ResNeXt family: depth and block template",
-        controls=(
-            Control("depth", "depth", tuple(DEPTH_LAYERS), 50, kind="toggle"),
-            Control(
-                "template",
-                "template C×d",
-                TEMPLATES,
-                (32, 4),
-                option_labels=tuple(f"{c}×{d}d" for c, d in TEMPLATES),
-            ),
+MODEL_EXPLORER = Explorer(
+    name="model-family",
+    title="The ResNet/ResNeXt family: depth and block template",
+    controls=(
+        Control("depth", "depth", tuple(DEPTH_LAYERS), 50, kind="toggle"),
+        Control(
+            "template",
+            "template C×d",
+            TEMPLATES,
+            (32, 4),
+            option_labels=tuple(f"{c}×{d}d" for c, d in TEMPLATES),
         ),
-        compute=compute,
-        render=render,
-        formats={"gmacs": ".2f"},
-    )
+    ),
+    compute=compute,
+    render=render,
+    formats={"gmacs": ".2f"},
 )

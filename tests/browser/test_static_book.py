@@ -1,6 +1,10 @@
 """The built book in Chromium with no network: every chapter page loads without errors, its math renders, its
 widgets come alive, and every explorer, stepped through every position with the keyboard, shows the numbers
-`resnext_teach` computes. Nothing may be fetched from outside the site."""
+`resnext_teach` computes. Nothing may be fetched from outside the site.
+
+A pane names its explorer (`data-rxt-explorer`). A fixed explorer is found by that name in `resnext_teach.explorers`;
+a data explorer (made by its chapter from what the chapter measured) is rebuilt from the data its panes carry
+(`data-rxt-data`) by its builder in `DATA_EXPLORERS`, and checked like the others."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from resnext_teach.explorers import Explorer, all_explorers
+from resnext_teach.explorers import Explorer, all_explorers, sweep
 
 from .conftest import REPORT, SITE, site_pages
 
@@ -31,6 +35,20 @@ def declared_widgets(page: str) -> int:
 
 
 WIDGET_PAGES = [p for p in PAGES if declared_widgets(p)]
+
+DATA_EXPLORERS = {sweep.NAME: sweep.explorer_from_data}
+"""Each kind of data explorer by name: the function that rebuilds one from the data its panes carry."""
+
+
+def explorer_behind(name: str, data: str | None, where: str) -> Explorer:
+    """The explorer whose pane is named `name` and carries `data` (the text of its data-rxt-data, or None)."""
+    if data is not None:
+        assert name in DATA_EXPLORERS, f"{where}: a pane carries data for {name!r}, which is no known data explorer"
+        return DATA_EXPLORERS[name](json.loads(data))
+    fixed = all_explorers()
+    assert name in fixed, f"{where}: explorer {name!r} is not in resnext_teach.explorers.EXPLORERS"
+    return fixed[name]
+
 
 JS_SORTED = "const sorted = o => JSON.stringify(Object.keys(o).sort().map(k => [k, o[k]]));"
 JS_VISIBLE_PANES = "box => Array.from(box.querySelectorAll('.rxt-pane')).filter(p => p.checkVisibility())"
@@ -172,7 +190,8 @@ _EXPECTED: dict[tuple[str, str], dict[str, str]] = {}
 
 def expected_numbers(explorer: Explorer, settings: dict[str, Any]) -> dict[str, str]:
     """What the pane must show at `settings`: compute() formatted by the explorer (cached: some build models)."""
-    key = (explorer.name, json.dumps(settings_json(settings), sort_keys=True))
+    key = (explorer.name, json.dumps(explorer.data, sort_keys=True),  # data: two sweeps on a page differ
+           json.dumps(settings_json(settings), sort_keys=True))
     if key not in _EXPECTED:
         values = explorer.compute(**settings)
         _EXPECTED[key] = {k: explorer.format(k, v) for k, v in values.items()}
@@ -323,7 +342,6 @@ def test_page_in_browser(page_path, site, browser, base_url, screenshots, report
                         full_page=True)
         check_controls_are_labelled(page, page_path)
 
-        registry = all_explorers()
         boxes = page.locator(".rxt-explorer")
         # each explorer appears once: one live widget per printed explorer, its default pane hidden beside it
         assert boxes.count() == declared_widgets(page_path), f"{page_path}: not one live widget per explorer"
@@ -332,10 +350,11 @@ def test_page_in_browser(page_path, site, browser, base_url, screenshots, report
         assert not seen_twice, f"{page_path}: default panes still shown beside their live explorer: {seen_twice}"
         for i in range(boxes.count()):
             box = boxes.nth(i)
-            name = box.locator(".rxt-pane").first.get_attribute("data-rxt-explorer")
-            assert name in registry, f"{page_path}: explorer {name!r} is not registered in resnext_teach"
+            first = box.locator(".rxt-pane").first
+            name, data = first.get_attribute("data-rxt-explorer"), first.get_attribute("data-rxt-data")
             where = f"{page_path} (explorer {i + 1})"
-            report.positions += ExplorerDriver(page, box, registry[name], where).walk()
+            explorer = explorer_behind(name, data, where)
+            report.positions += ExplorerDriver(page, box, explorer, where).walk()
             report.explorers.append(f"{page_path}: {name}")
         outside = report.requests_outside[outside_before:]
         assert not outside, f"{page_path} asked for {len(outside)} resources outside the site: {outside}"
@@ -364,15 +383,14 @@ def test_fallback_when_widget_scripts_fail(blocked, note, browser, base_url, scr
                 .every(o => getComputedStyle(o, '::before').content.includes(note))""",
             arg=[".rxt-static", note], timeout=10_000)
         assert page.locator(".widget-subarea:visible").count() == 0
-        registry = all_explorers()
         static = page.evaluate("""() => Array.from(document.querySelectorAll('.rxt-pane'))
             .filter(p => p.checkVisibility() && !p.closest('.widget-subarea'))
-            .map(p => [p.dataset.rxtExplorer, JSON.parse(p.dataset.rxtSettings),
+            .map(p => [p.dataset.rxtExplorer, p.dataset.rxtData ?? null, JSON.parse(p.dataset.rxtSettings),
                        Object.fromEntries(Array.from(p.querySelectorAll('span[data-rxt-key]'))
                                            .map(s => [s.dataset.rxtKey, s.textContent]))])""")
         assert static, f"{page_path}: no static default pane visible without widgets"
-        for name, settings, numbers in static:
-            explorer = registry[name]
+        for name, data, settings, numbers in static:
+            explorer = explorer_behind(name, data, page_path)
             position = next(p for p in explorer.positions() if settings_json(p) == settings)
             want = expected_numbers(explorer, position)
             assert numbers and all(want[k] == v for k, v in numbers.items()), (page_path, name, numbers, want)

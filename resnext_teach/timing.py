@@ -1,0 +1,335 @@
+"""The book's one way to time code: warm-up, interleaved rounds on ``torch.utils.benchmark``, medians with an
+interval, and the words "faster", "slower" or "no measurable difference" chosen from that interval.
+
+* ``time_interleaved(fns)`` times functions; ``time_modules(modules, inputs)`` times forward passes (eval mode,
+  no gradient). Every candidate is measured once per round, the rounds in rotated order, so that a slow phase
+  of a shared machine hits all candidates alike.
+* A ``Timing`` holds one time per round (seconds per call); its ``median`` comes with a distribution-free
+  interval (order statistics: no assumption on the shape of the noise).
+* ``Timings.ratio(a, b)`` compares two candidates round by round (the rounds are paired: a and b ran one after
+  the other): the geometric mean of the per-round ratios with a Student t interval on their logarithms.
+* ``verdict(ratio)`` picks the word from the interval and a dead band (``DEAD_BAND``, 5 %): "slower" only when
+  the whole interval lies above 1 + band, "faster" only when it lies below 1 - band, "no measurable difference"
+  otherwise. A ratio whose interval sits well clear of the band's edges gives the same word on every run.
+* ``environment()`` says where a timing was taken (processor, threads, torch version, GPU and cuDNN); every
+  ``Timings`` carries it and prints it.
+
+On a CPU, glibc's allocator can hand large buffers back to the operating system and page-fault them in again;
+``quiet_allocator()`` (called by ``notebook.setup``) keeps them in the process; ``default_allocator()`` restores
+glibc's fixed defaults, so that a chapter can measure the difference.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import logging
+import math
+import os
+import platform
+import statistics
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .flops import inspection
+from .stats import t_quantile
+from .validation import (
+    ArgumentTypeError,
+    check_instance,
+    check_int,
+    check_module,
+    check_positive_int,
+    check_positive_real,
+    check_real,
+    check_tensor,
+    describe,
+)
+
+# torch.utils.benchmark imports cpp_extension, which logs a warning on CUDA builds of torch run on a machine with
+# a CUDA_HOME but no GPU ("No CUDA runtime is found"); it is irrelevant to CPU timing and would clutter the book.
+logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
+from torch.utils import benchmark  # noqa: E402
+
+DEAD_BAND = 0.05
+"""Ratios within 5 % of 1 count as no difference worth a word, however precisely they are measured."""
+MAX_THREADS = 1024
+"""The most CPU threads a timing accepts."""
+CONFIDENCE = 0.95
+"""Confidence of the intervals (at least this much for a median; the t interval of a ratio exactly this)."""
+
+# --- the allocator ----------------------------------------------------------------------------------------------
+
+_M_TRIM_THRESHOLD = -1  # mallopt parameter numbers from glibc's <malloc.h>
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 * 1024 * 1024  # 33554432, glibc's maximum on 64-bit
+TRIM_THRESHOLD = 16 * 1024**3  # 17179869184
+GLIBC_DEFAULT_THRESHOLD = 128 * 1024  # glibc's starting value of both thresholds
+
+
+def _mallopt(mmap_threshold: int, trim_threshold: int) -> bool:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        ok = libc.mallopt(_M_MMAP_THRESHOLD, mmap_threshold) == 1
+        return bool(ok and libc.mallopt(_M_TRIM_THRESHOLD, trim_threshold) == 1)
+    except (OSError, AttributeError):
+        return False
+
+
+def quiet_allocator() -> bool:
+    """Raise glibc malloc's mmap/trim thresholds in this process (freed buffers stay for reuse); return False
+    where there is no glibc. Setting ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` before a process
+    starts does the same."""
+    return _mallopt(MMAP_THRESHOLD, TRIM_THRESHOLD)
+
+
+def default_allocator() -> bool:
+    """Put glibc's thresholds back to their starting values (128 KiB: large buffers come from, and go back to,
+    the operating system); return False where there is no glibc."""
+    return _mallopt(GLIBC_DEFAULT_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)
+
+
+# --- where a timing was taken -----------------------------------------------------------------------------------
+
+
+def _processor() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown processor"
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The machine and software a timing was taken on."""
+
+    processor: str
+    cores: int
+    threads: int
+    torch: str
+    device: str  # "cpu" or the GPU's name
+    cudnn: str | None = None
+
+    def __str__(self) -> str:
+        where = (f"{self.device} (cuDNN {self.cudnn})" if self.device != "cpu" else
+                 f"CPU {self.processor}, {self.threads} of {self.cores} threads")
+        return f"{where}, torch {self.torch}"
+
+
+def environment(device: torch.device | str = "cpu", threads: int | None = None) -> Environment:
+    """Where timings on ``device`` with ``threads`` CPU threads (default: the current setting) are taken."""
+    device = torch.device(device)
+    threads = torch.get_num_threads() if threads is None else check_positive_int("threads", threads, maximum=MAX_THREADS)
+    name, cudnn = "cpu", None
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+        version = torch.backends.cudnn.version()
+        cudnn = str(version) if version is not None else "none"
+    return Environment(_processor(), os.cpu_count() or 1, threads, torch.__version__, name, cudnn)
+
+
+# --- one candidate's times --------------------------------------------------------------------------------------
+
+
+def _median_rank(n: int, confidence: float) -> tuple[int, float]:
+    """The order statistics ``(k, coverage)``: the sorted values ``x[k-1]`` and ``x[n-k]`` bound an interval that
+    holds the true median with probability ``coverage`` >= ``confidence`` whatever the noise's distribution
+    (the number of values below the median is Binomial(n, 1/2)). With too few values, ``k = 1`` (the extremes)
+    and the coverage they reach."""
+    below = [math.comb(n, i) / 2**n for i in range(n + 1)]
+    k = 1
+    while k < n - k and 1 - 2 * sum(below[: k + 1]) >= confidence:
+        k += 1
+    return k, 1 - 2 * sum(below[:k])
+
+
+@dataclass(frozen=True)
+class Timing:
+    """One candidate's time per call in each round, in seconds; ``calls`` calls were timed per round."""
+
+    label: str
+    times: tuple[float, ...]
+    calls: int
+    environment: Environment | None = field(default=None, compare=False)
+
+    @property
+    def median(self) -> float:
+        """Median over the rounds of the time per call, in seconds."""
+        return statistics.median(self.times)
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        """A distribution-free interval of the median (``coverage`` says how confident)."""
+        ordered = sorted(self.times)
+        k, _ = _median_rank(len(ordered), CONFIDENCE)
+        return ordered[k - 1], ordered[len(ordered) - k]
+
+    @property
+    def coverage(self) -> float:
+        """Confidence of ``interval`` (at least ``CONFIDENCE`` when there are 6 rounds or more)."""
+        return _median_rank(len(self.times), CONFIDENCE)[1]
+
+    @property
+    def rounds(self) -> int:
+        return len(self.times)
+
+    def __str__(self) -> str:
+        low, high = self.interval
+        return (f"{self.label}: {self.median * 1e3:.2f} ms, {self.coverage:.0%} interval [{low * 1e3:.2f}, "
+                f"{high * 1e3:.2f}] ms ({self.rounds} rounds of {self.calls} call{'s' * (self.calls > 1)})")
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """``first``'s time over ``second``'s: the geometric mean of the per-round ratios and its t interval."""
+
+    first: str
+    second: str
+    value: float
+    low: float
+    high: float
+    rounds: int
+
+    def word(self, band: float = DEAD_BAND) -> str:
+        """``verdict(self, band)``: "slower", "faster" or "no measurable difference" (``first`` against
+        ``second``)."""
+        return verdict(self, band)
+
+    def __str__(self) -> str:
+        return (f"{self.first} / {self.second} = {self.value:.3f}, {CONFIDENCE:.0%} interval [{self.low:.3f}, "
+                f"{self.high:.3f}] over {self.rounds} paired rounds: {self.word()}")
+
+
+def verdict(ratio: Ratio, band: float = DEAD_BAND) -> str:
+    """The word for a time ratio (first over second): "slower" when the whole interval lies above ``1 + band``,
+    "faster" when it lies below ``1 - band``, "no measurable difference" otherwise (the interval reaches into
+    the dead band: the measurement cannot establish a difference larger than ``band``)."""
+    check_instance("ratio", ratio, Ratio, "Ratio (from Timings.ratio)")
+    band = check_real("band", band, 0.0, 1.0)
+    if ratio.low > 1 + band:
+        return "slower"
+    if ratio.high < 1 - band:
+        return "faster"
+    return "no measurable difference"
+
+
+class Timings(dict):
+    """``{label: Timing}`` from one interleaved measurement, with the ``environment`` it was taken in."""
+
+    def __init__(self, timings: dict[str, Timing], environment: Environment) -> None:
+        super().__init__(timings)
+        self.environment = environment
+
+    def ratio(self, first: str, second: str) -> Ratio:
+        """``first``'s time over ``second``'s, round by round (the rounds are paired), with its t interval."""
+        for name in (first, second):
+            if name not in self:
+                raise KeyError(f"{name!r} was not timed; the labels are {', '.join(map(repr, self))}")
+        if first == second:
+            raise ValueError(f"first and second are both {first!r}: a ratio with itself is 1")
+        logs = [math.log(a / b) for a, b in zip(self[first].times, self[second].times)]
+        mean = statistics.fmean(logs)
+        if len(logs) < 2:
+            raise ValueError("a ratio's interval needs at least 2 rounds")
+        half = t_quantile(0.5 + CONFIDENCE / 2, len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+        return Ratio(first, second, math.exp(mean), math.exp(mean - half), math.exp(mean + half), len(logs))
+
+    def __str__(self) -> str:
+        return "\n".join([f"timed on {self.environment}"] + [f"  {t}" for t in self.values()])
+
+
+def time_interleaved(
+    fns: dict[str, Callable[[], object]],
+    rounds: int = 7,
+    warmup: int = 2,
+    min_time: float = 0.02,
+    threads: int | None = None,
+    device: torch.device | str = "cpu",
+) -> Timings:
+    """Time each function of ``fns`` in ``rounds`` interleaved rounds with ``torch.utils.benchmark.Timer``.
+
+    Each function gets ``warmup`` untimed calls, then a call count per round chosen (from one timed call) so
+    that a round lasts at least ``min_time`` seconds (``min_time=0``: one call per round). Round r times the
+    functions in an order rotated by r. ``threads``: CPU threads during the timing (default: the current
+    setting). On a GPU, ``torch.utils.benchmark`` waits for the device before reading the clock."""
+    if not isinstance(fns, dict) or not fns:
+        raise ArgumentTypeError(f"fns must be a non-empty dict of label -> function, not {describe(fns)}")
+    for name, fn in fns.items():
+        check_instance(f"fns key {describe(name)}", name, str, "str label")
+        if not callable(fn):
+            raise ArgumentTypeError(f"fns[{name!r}] must be a function to time, not {type(fn).__name__}")
+    rounds = check_positive_int("rounds", rounds)
+    warmup = check_int("warmup", warmup, minimum=0)
+    min_time = check_positive_real("min_time", min_time, allow_zero=True)
+    threads = torch.get_num_threads() if threads is None else check_positive_int("threads", threads, maximum=MAX_THREADS)
+    # torch.utils.benchmark.Timer compiles each statement once and reads the clock around ``number`` calls (on a
+    # GPU it synchronizes first). Its public ``timeit`` adds two warm-up calls to every measurement, which would
+    # triple the cost of a slow candidate's round; the rounds call ``_timeit``, the measurement inside it.
+    timers = {name: benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads) for name, fn in fns.items()}
+    names = list(fns)
+    calls: dict[str, int] = {}
+    times: dict[str, list[float]] = {name: [] for name in names}
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for name, timer in timers.items():
+            for _ in range(warmup):
+                fns[name]()
+            once = timer._timeit(1) if min_time > 0 else 0.0
+            calls[name] = max(1, math.ceil(min_time / once)) if once > 0 else 1
+        for r in range(rounds):
+            for name in names[r % len(names):] + names[: r % len(names)]:
+                times[name].append(timers[name]._timeit(calls[name]) / calls[name])
+    finally:
+        torch.set_num_threads(previous)
+    env = environment(device, threads)
+    return Timings({name: Timing(name, tuple(times[name]), calls[name], env) for name in names}, env)
+
+
+def check_timeable(name: str, modules: object, inputs: object) -> None:
+    """Refuse, naming the rule, what cannot be timed: ``modules`` must be a non-empty ``{str label: nn.Module}``
+    and ``inputs`` a tensor with data (not on the meta device)."""
+    if not isinstance(modules, dict) or not modules:
+        raise ArgumentTypeError(f"{name} must be a non-empty dict of label -> torch.nn.Module, not {describe(modules)}")
+    for label, module in modules.items():
+        check_instance(f"{name} key {describe(label)}", label, str, "str label")
+        check_module(f"{name}[{describe(label)}]", module)
+    check_tensor("inputs", inputs)
+    if inputs.device.type == "meta":
+        raise ValueError("inputs are on the meta device: they have shapes but no data, and nothing can be timed")
+
+
+def time_modules(
+    modules: dict[str, nn.Module],
+    inputs: torch.Tensor,
+    rounds: int = 7,
+    warmup: int = 2,
+    min_time: float = 0.02,
+    threads: int | None = None,
+) -> Timings:
+    """``time_interleaved`` for forward passes: every module in eval mode under ``torch.no_grad()`` on the same
+    ``inputs``; each module is put back in the mode it was in."""
+    check_timeable("modules", modules, inputs)
+
+    def forward(module: nn.Module) -> Callable[[], object]:
+        def run() -> object:
+            with torch.no_grad():
+                return module(inputs)
+
+        return run
+
+    with ExitStack() as stack:  # eval mode while timing; every module's modes restored afterwards
+        for module in modules.values():
+            stack.enter_context(inspection(module))
+        return time_interleaved({name: forward(m) for name, m in modules.items()}, rounds, warmup, min_time, threads,
+                                inputs.device)
