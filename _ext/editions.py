@@ -322,6 +322,6 @@ if importlib.util.find_spec("resnext_teach") is not None:
     if resnext_teach.__version__ != "{version}":
         print(f"This notebook was written for resnext-teach {version}, but {{resnext_teach.__version__}} is "
               f"installed: run  pip install --force-reinstall '{{PACKAGE}}'  and restart the runtime.")
-    from resnext_teach.notebook import setup
+    from resnext_teach.book.notebook import setup
     device = setup(seed=0)
 '''

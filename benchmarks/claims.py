@@ -20,18 +20,13 @@ import platform
 import torch
 
 from resnext_teach import build_model, count_parameters, measure_macs
-from resnext_teach.data import load_cifar10_data, load_digits_data
-from resnext_teach.probes import groups_sweep, model_latencies
+from resnext_teach.experiments.data import load_cifar10_data, load_digits_data
+from resnext_teach.experiments.speed import groups_sweep, model_latencies
 from resnext_teach.stats import mean_interval
 from resnext_teach.timing import quiet_allocator
-from resnext_teach.training import (
-    best_candidate,
-    paired_differences,
-    pick_device,
-    search_learning_rate,
-    summarize,
-    train_models,
-)
+from resnext_teach.devices import pick_device
+from resnext_teach.experiments.runs import paired_differences, summarize, train_models
+from resnext_teach.experiments.search import best_candidate, search_learning_rate
 
 MODELS = ("resnet50", "resnext50_32x4d")
 SMALL_MODELS = ("resnet_cifar_small", "resnext_cifar_small")
@@ -152,7 +147,7 @@ def main() -> None:
     quiet = quiet_allocator()
     if args.threads is not None:
         torch.set_num_threads(args.threads)
-    device = torch.device(args.device) if args.device else pick_device()
+    device = pick_device(args.device or None)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
     print(f"torch {torch.__version__}, device {device} ({name}), {torch.get_num_threads()} CPU threads, "
           f"allocator thresholds raised: {quiet}")

@@ -1,11 +1,28 @@
 """resnext_teach: the formulas, blocks and models of the ResNeXt teaching book, in small readable modules.
 
+The math (this namespace re-exports its public names):
+
 * ``counting``     - parameter and multiply-accumulate formulas for (grouped) convolutions
+* ``validation``   - the argument checks every public function uses (errors that name the constraint)
 * ``grouped_conv`` - grouped convolution written as ``groups`` ordinary convolutions; connectivity masks
 * ``design``       - the width rule and the paper's complexity-preserving widths (Eq. 4, Table 2)
 * ``blocks``       - the ResNeXt bottleneck in the paper's three equivalent forms (Fig. 3)
 * ``models``       - named configurations (``MODEL_CONFIGS``) and one builder (``build_model``)
 * ``flops``        - FLOPs measured with PyTorch's ``FlopCounterMode``, with the grouped-backward correction
+
+What chapters 3-5 measure and show, built on the math:
+
+* ``layer_table``, ``stages`` - per-layer and per-stage tables (the paper's Table 1, read off real modules)
+* ``intensity``    - multiply-adds and least bytes moved per layer; ``roofline`` - the machine's limits, measured
+* ``timing``, ``stats`` - the book's one timing method (interleaved rounds, intervals, words) and its statistics
+* ``devices``      - the device (``pick_device``), the CPU threads (``cpu_threads``) and where a timing was taken
+* ``mistakes``     - common mistakes, written out so a chapter can show what they do
+* ``paper``        - numbers quoted from the paper (and torchvision's documentation), with sources
+* ``pretrained``   - torchvision's weights and the layout check
+
+Subpackages: ``experiments`` (chapter 6: data and splits, training, runs and the learning-rate search, the probes of
+the claims) and ``book`` (the book's machinery: notebook helpers, SVG, figures, explorers, exercises). The math
+imports neither; ``experiments`` never imports ``book`` (``tests/test_layout.py`` checks it).
 """
 
 from .blocks import (

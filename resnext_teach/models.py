@@ -7,7 +7,7 @@ layer1.0.downsample.0, fc``), so torchvision's checkpoints load with ``strict=Tr
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from types import MappingProxyType
 
 import torch
@@ -191,8 +191,3 @@ def build_model(name: str, **overrides: object) -> ResNeXt:
     any other override must equal it (as torchvision's builders require) or ``ValueError`` is raised.
     """
     return ResNeXt(resolve_config(name, **overrides))
-
-
-def config_dict(name: str) -> dict[str, object]:
-    """A named configuration as a plain dict (for tables)."""
-    return asdict(resolve_config(name))

@@ -80,7 +80,7 @@ def compare_layouts(ours: dict[str, torch.Tensor], reference: dict[str, torch.Te
 
 def _torchvision() -> ModuleType:
     try:
-        import torchvision
+        import torchvision  # optional: not a dependency of the package (Colab and requirements.txt have it)
     except ImportError as err:
         raise PretrainedUnavailable(
             "torchvision is not installed, so its weights and reference models are unavailable; "

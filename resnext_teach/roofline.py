@@ -20,9 +20,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from .devices import MAX_THREADS, Environment
 from .flops import inspection
 from .intensity import Intensity, conv_intensity, conv_kind
-from .timing import MAX_THREADS, Environment, Ratio, Timing, Timings, check_timeable, time_interleaved
+from .timing import Ratio, Timing, Timings, check_timeable, time_interleaved
 from .validation import (
     ArgumentTypeError,
     check_instance,

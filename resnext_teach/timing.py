@@ -11,8 +11,8 @@ interval, and the words "faster", "slower" or "no measurable difference" chosen 
 * ``verdict(ratio)`` picks the word from the interval and a dead band (``DEAD_BAND``, 5 %): "slower" only when
   the whole interval lies above 1 + band, "faster" only when it lies below 1 - band, "no measurable difference"
   otherwise. A ratio whose interval sits well clear of the band's edges gives the same word on every run.
-* ``environment()`` says where a timing was taken (processor, threads, torch version, GPU and cuDNN); every
-  ``Timings`` carries it and prints it.
+* ``devices.environment()`` says where a timing was taken (processor, threads, torch version, GPU and cuDNN);
+  every ``Timings`` carries it and prints it.
 
 On a CPU, glibc's allocator can hand large buffers back to the operating system and page-fault them in again;
 ``quiet_allocator()`` (called by ``notebook.setup``) keeps them in the process; ``default_allocator()`` restores
@@ -25,8 +25,6 @@ import ctypes
 import ctypes.util
 import logging
 import math
-import os
-import platform
 import statistics
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -35,6 +33,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from .devices import MAX_THREADS, Environment, cpu_threads, environment
 from .flops import inspection
 from .stats import t_quantile
 from .validation import (
@@ -56,8 +55,6 @@ from torch.utils import benchmark  # noqa: E402
 
 DEAD_BAND = 0.05
 """Ratios within 5 % of 1 count as no difference worth a word, however precisely they are measured."""
-MAX_THREADS = 1024
-"""The most CPU threads a timing accepts."""
 CONFIDENCE = 0.95
 """Confidence of the intervals (at least this much for a median; the t interval of a ratio exactly this)."""
 
@@ -93,49 +90,6 @@ def default_allocator() -> bool:
     """Put glibc's thresholds back to their starting values (128 KiB: large buffers come from, and go back to,
     the operating system); return False where there is no glibc."""
     return _mallopt(GLIBC_DEFAULT_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)
-
-
-# --- where a timing was taken -----------------------------------------------------------------------------------
-
-
-def _processor() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown processor"
-
-
-@dataclass(frozen=True)
-class Environment:
-    """The machine and software a timing was taken on."""
-
-    processor: str
-    cores: int
-    threads: int
-    torch: str
-    device: str  # "cpu" or the GPU's name
-    cudnn: str | None = None
-
-    def __str__(self) -> str:
-        where = (f"{self.device} (cuDNN {self.cudnn})" if self.device != "cpu" else
-                 f"CPU {self.processor}, {self.threads} of {self.cores} threads")
-        return f"{where}, torch {self.torch}"
-
-
-def environment(device: torch.device | str = "cpu", threads: int | None = None) -> Environment:
-    """Where timings on ``device`` with ``threads`` CPU threads (default: the current setting) are taken."""
-    device = torch.device(device)
-    threads = torch.get_num_threads() if threads is None else check_positive_int("threads", threads, maximum=MAX_THREADS)
-    name, cudnn = "cpu", None
-    if device.type == "cuda":
-        name = torch.cuda.get_device_name(device)
-        version = torch.backends.cudnn.version()
-        cudnn = str(version) if version is not None else "none"
-    return Environment(_processor(), os.cpu_count() or 1, threads, torch.__version__, name, cudnn)
 
 
 # --- one candidate's times --------------------------------------------------------------------------------------
@@ -279,9 +233,7 @@ def time_interleaved(
     names = list(fns)
     calls: dict[str, int] = {}
     times: dict[str, list[float]] = {name: [] for name in names}
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with cpu_threads(threads):
         for name, timer in timers.items():
             for _ in range(warmup):
                 fns[name]()
@@ -290,8 +242,6 @@ def time_interleaved(
         for r in range(rounds):
             for name in names[r % len(names):] + names[: r % len(names)]:
                 times[name].append(timers[name]._timeit(calls[name]) / calls[name])
-    finally:
-        torch.set_num_threads(previous)
     env = environment(device, threads)
     return Timings({name: Timing(name, tuple(times[name]), calls[name], env) for name in names}, env)
 

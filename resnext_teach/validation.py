@@ -78,6 +78,18 @@ def check_positive_int(name: str, value: object, maximum: int | None = None) -> 
     return check_int(name, value, minimum=1, maximum=maximum)
 
 
+def check_seed(name: str, value: object) -> int:
+    """Return ``value`` as an ``int`` if it is a valid random seed (an integer >= 0; not a bool), else raise
+    ``ArgumentTypeError`` (not an integer: a float, NaN, a string, ...) or ``ValueError`` (negative)."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise ArgumentTypeError(
+            f"{name}={describe(value)} must be an integer >= 0 (a random seed), not {type(value).__name__}"
+        )
+    if value < 0:
+        raise ValueError(f"{name}={describe(value)} must be an integer >= 0 (a random seed)")
+    return int(value)
+
+
 def check_bool(name: str, value: object) -> bool:
     """Return ``value`` if it is ``True`` or ``False``; raise ``ArgumentTypeError`` otherwise (``"no"`` is truthy)."""
     if not isinstance(value, bool):

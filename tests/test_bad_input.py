@@ -2,7 +2,7 @@
 function of the math modules refuses a bad argument with a ValueError or TypeError that names it, and nothing that
 only measures a model changes it.
 
-What counts as a whole number, decided here and in ``resnext_teach/exercises/core.py`` / ``validation.py``:
+What counts as a whole number, decided here and in ``resnext_teach/book/exercises/readers.py`` / ``validation.py``:
 
 * exercise checks accept ``int``, a whole ``float`` (``72.0``), ``numpy`` integer and float scalars and exact
   ``Fraction``s, alone or inside a list; a tensor (even 0-d) or an array is refused with a hint to use ``.item()``
@@ -30,11 +30,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-import resnext_teach.exercises as exercises
-from resnext_teach import blocks, counting, design, flops, grouped_conv, intensity, layer_table, roofline, timing
-from resnext_teach import mistakes, models, stages, validation
-from resnext_teach.exercises import core
-from resnext_teach.exercises.core import Exercise, Feedback, check_integer
+import resnext_teach.book.exercises as exercises
+from resnext_teach import blocks, counting, design, devices, flops, grouped_conv, intensity, layer_table, roofline
+from resnext_teach import mistakes, models, stages, timing, validation
+from resnext_teach.book.exercises import readers
+from resnext_teach.book.exercises.core import Exercise, check_integer
+from resnext_teach.book.exercises.feedback import NOT_ANSWERED, Feedback
 from resnext_teach.validation import ArgumentTypeError
 
 from helpers import free_of, shows
@@ -125,6 +126,7 @@ ANSWERS: dict[str, Callable[[], object]] = {
     "grouped.check_legal_groups_exercise": lambda: {g for g in range(1, 49) if 48 % g == 0 and 72 % g == 0},
     "grouped.check_perturbation_exercise": _perturbed_outputs,
     "block.check_shortcuts": lambda: {"B", "E", "F"},  # stride 2, or in_channels != 4 * planes (SHORTCUT_CHOICES)
+    "block.check_timing_words": lambda: {"B", "E"},  # the intervals wholly above 1.05 (VERDICT_CHOICES)
     "model.check_output_sizes": lambda: [80, 40, 20, 10],  # 320 -> 7x7/2 conv -> 160 -> 3x3/2 pool -> 80, then /2
     "claims.check_parameter_cut": lambda: 100 * (1 - _conv(256, 256, 3, groups=64).weight.numel()
                                                  / _conv(256, 256, 3).weight.numel()),
@@ -216,7 +218,7 @@ BAD_ANSWERS = st.one_of(
 )
 """Answers no check accepts (``check_shortcuts`` also reads letters from a string: text is a form for it)."""
 
-READS_TEXT = {"block.check_shortcuts"}
+READS_TEXT = {"block.check_shortcuts", "block.check_timing_words"}
 
 
 def _members_shown(message: str, expected: set[int]) -> int:
@@ -345,7 +347,7 @@ def test_check_integer_rules():
     assert check_integer(10, 12, hints).message == "you forgot the bias"
     assert check_integer(10.0, 12, hints).message == "you forgot the bias"
     assert not check_integer(True, 1) and "not bool" in check_integer(True, 1).message
-    assert check_integer(None, 12).message == core.NOT_ANSWERED
+    assert check_integer(None, 12).message == NOT_ANSWERED
     assert "whole number" in check_integer(math.nan, 12).message
     assert "whole number" in check_integer(12.5, 12).message
     assert ".item()" in check_integer(torch.tensor(12), 12).message
@@ -359,18 +361,18 @@ def test_check_integer_rules():
 
 def test_lists_of_whole_floats_are_accepted_like_single_whole_floats():
     # [72.0, ...] is a list of whole numbers just as 18432.0 is a whole number
-    assert core.read_whole_numbers([72.0, np.int64(3), np.float64(4.0), Fraction(8, 2)], "x") == [72, 3, 4, 4]
+    assert readers.read_whole_numbers([72.0, np.int64(3), np.float64(4.0), Fraction(8, 2)], "x") == [72, 3, 4, 4]
     for bad, phrase in (([72.5], "whole number"), ([True], "bool"), ([torch.tensor(3)], ".item()"),
                         (torch.tensor([3]), ".tolist()"), ((x for x in [1]), "generator"), ({1: 2}, "dict"),
                         ("1, 2", "str"), ({1, 2}, "set")):
-        feedback = core.read_whole_numbers(bad, "x", ordered=isinstance(bad, set))
+        feedback = readers.read_whole_numbers(bad, "x", ordered=isinstance(bad, set))
         assert isinstance(feedback, Feedback) and not feedback and phrase in feedback.message, (bad, feedback)
 
 
 # --- the API of the math modules ----------------------------------------------------------------------------
 
-MATH_MODULES = [counting, validation, grouped_conv, design, blocks, models, flops, intensity, timing, roofline,
-                layer_table, stages, mistakes]
+MATH_MODULES = [counting, validation, grouped_conv, design, blocks, models, flops, intensity, devices, timing,
+                roofline, layer_table, stages, mistakes]
 
 
 @cache
@@ -492,7 +494,6 @@ API: dict[str, Api] = {
                                  builds=True),
     "models.build_model": Api(models.build_model, lambda: dict(name="resnet_cifar_small", num_classes=10),
                               dict(name="name", num_classes="size"), builds=True),
-    "models.config_dict": Api(models.config_dict, lambda: dict(name="resnet50"), dict(name="name")),
     "flops.inspection": Api(_enter(flops.inspection), lambda: dict(module=tiny_conv()), dict(module="module")),
     "flops.measure_flops": Api(flops.measure_flops,
                                lambda: dict(module=tiny_conv(), inputs=tiny_input(), backward=True, corrected=True),
@@ -515,7 +516,9 @@ API: dict[str, Api] = {
                                             min_time=0.0, threads=1),
                                dict(modules="modules", inputs="tensor", rounds="count", warmup="count0",
                                     min_time="real0", threads="optional size")),
-    "timing.environment": Api(timing.environment, lambda: dict(threads=1), dict(threads="optional size")),
+    "devices.environment": Api(devices.environment, lambda: dict(threads=1), dict(threads="optional size")),
+    "devices.cpu_threads": Api(_enter(devices.cpu_threads), lambda: dict(num_threads=1),
+                               dict(num_threads="optional size")),
     "timing.verdict": Api(timing.verdict, lambda: dict(ratio=timing.Ratio("a", "b", 1.2, 1.1, 1.3, 3), band=0.05),
                           dict(ratio="ratio", band="real0")),
     "roofline.measure_peak": Api(roofline.measure_peak, lambda: dict(size=16, threads=1, rounds=2),
@@ -568,7 +571,7 @@ API: dict[str, Api] = {
 
 NOT_IN_API = {
     # records (dataclasses and a Sequence) that hold what the functions above computed
-    "intensity.Intensity", "timing.Timing", "timing.Ratio", "timing.Timings", "timing.Environment",
+    "intensity.Intensity", "timing.Timing", "timing.Ratio", "timing.Timings", "devices.Environment",
     "roofline.Rate", "roofline.LayerRate", "roofline.KindRate", "layer_table.LayerRow",
     "layer_table.LayerTable", "stages.StageRow", "stages.StageCost",
     # called by PyTorch's FlopCounterMode with the shapes of a real convolution_backward
@@ -581,7 +584,9 @@ NOT_IN_API = {
     "validation.ArgumentTypeError", "validation.describe", "validation.check_int", "validation.check_positive_int",
     "validation.check_bool", "validation.check_positive_real", "validation.check_pair", "validation.check_divides",
     "validation.check_groups", "validation.check_instance", "validation.check_module", "validation.check_tensor",
-    "validation.check_real", "validation.as_float",
+    "validation.check_real", "validation.as_float", "validation.check_seed",
+    # hands its argument to torch.device, which checks it (None: CUDA when available, else the CPU)
+    "devices.pick_device",
 }
 
 
@@ -735,7 +740,7 @@ def test_type_errors_are_value_errors_too():
 
 def test_validation_helpers_name_the_argument():
     for helper, args in ((validation.check_int, ()), (validation.check_positive_int, ()), (validation.check_bool, ()),
-                         (validation.check_positive_real, ()), (validation.check_pair, ())):
+                         (validation.check_positive_real, ()), (validation.check_pair, ()), (validation.check_seed, ())):
         for value in (None, "x", math.nan, torch.tensor([1, 2]), -HUGE * 10**5000):
             if helper is validation.check_int and isinstance(value, int):
                 continue

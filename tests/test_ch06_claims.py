@@ -16,18 +16,11 @@ from resnext_teach import (
     make_block,
     measure_macs,
 )
-from resnext_teach.exercises import claims as ex
+from resnext_teach.book.exercises import claims as ex
 from resnext_teach.intensity import conv_intensity
-from resnext_teach.probes import (
-    channel_correlation,
-    channel_jacobian,
-    group_changes,
-    group_correlations,
-    groups_sweep,
-    model_latencies,
-    perturb_group,
-    perturbation_probe,
-)
+from resnext_teach.experiments.correlations import channel_correlation, group_correlations
+from resnext_teach.experiments.probes import channel_jacobian, group_changes, perturb_group, perturbation_probe
+from resnext_teach.experiments.speed import groups_sweep, model_latencies
 
 # --- probes: gradients and groups -----------------------------------------------------------------------
 
@@ -220,7 +213,7 @@ def test_chapter_notebook_structure():
 def test_the_papers_own_training_time():
     """Sec. 5.1 of the paper: ResNeXt-101 (32x4d) 0.95 s per mini-batch against 0.70 s for ResNet-101 (8 GPUs),
     at similar FLOPs; Chapter 6 quotes them and their ratio under claim 4b."""
-    from resnext_teach.paper_results import TRAINING_TIMES
+    from resnext_teach.paper import TRAINING_TIMES
 
     times = {(t.model, t.template): t for t in TRAINING_TIMES}
     assert times[("ResNeXt-101", "32×4d")].seconds_per_minibatch == 0.95

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from resnext_teach.exercises.convolution import DOUBLING_LAYER, MACS_INPUT_SIZE, MACS_LAYER, PARAMS_LAYER, SHAPE_LAYER
+from resnext_teach.book.exercises.convolution import DOUBLING_LAYER, MACS_INPUT_SIZE, MACS_LAYER, PARAMS_LAYER, SHAPE_LAYER
 
 NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "01_standard_convolution.ipynb"
 

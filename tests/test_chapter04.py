@@ -5,7 +5,7 @@ from pathlib import Path
 
 import nbformat
 
-from resnext_teach.exercises.block import CONV2_BLOCK, FIRST_BLOCK, SHORTCUT_CHOICES, STRIDED_BLOCK, STRIDED_INPUT
+from resnext_teach.book.exercises.block import CONV2_BLOCK, FIRST_BLOCK, SHORTCUT_CHOICES, STRIDED_BLOCK, STRIDED_INPUT
 
 from helpers import RESNEXT50_PARAMS, independent_misbuilt_count
 

@@ -51,7 +51,7 @@ def test_explorers_fall_back_to_python_callbacks_under_ipywidgets_7(python):
     script = r"""
 import ipywidgets
 assert not hasattr(ipywidgets, "Stack")
-from resnext_teach.explorers import all_explorers
+from resnext_teach.book.explorers import all_explorers
 explorers = all_explorers()
 assert explorers, "no explorers registered"
 for name, ex in explorers.items():

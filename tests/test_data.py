@@ -1,4 +1,4 @@
-"""The experiments' data (``resnext_teach.data``): the stratified train / validation / test split, the digits and
+"""The experiments' data (``resnext_teach.experiments.data``): the stratified train / validation / test split, the digits and
 CIFAR-10 loaders that use it, and the batch loaders, each against an independent reference (the raw images,
 scikit-learn's copy of the digits, counting by hand)."""
 
@@ -11,20 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from torch import nn
 
-from resnext_teach.data import (
+from resnext_teach.experiments.data import (
     CIFAR10_CLASSES,
     CIFAR10_MEAN,
     CIFAR10_STD,
     DIGITS_IMAGES,
-    SPLIT_SEED,
-    DataSplits,
-    ImageData,
-    class_counts,
     load_cifar10_data,
     load_digits_data,
     random_crop_flip,
-    stratified_split,
 )
+from resnext_teach.experiments.image_data import ImageData
+from resnext_teach.experiments.splits import SPLIT_SEED, DataSplits, class_counts, stratified_split
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +175,7 @@ def test_the_split_depends_on_split_seed_only():
 def test_training_runs_of_different_seeds_use_the_same_images(splits):
     """A run's seed changes its initial weights and batch order, never the split: the runs of all seeds hold the
     very same ImageData, and the batch order does change with the seed."""
-    from resnext_teach.training import train_models
+    from resnext_teach.experiments.runs import train_models
 
     runs = train_models(["resnet_cifar_small"], [0, 1, 2], splits.final, epochs=1, progress=False, max_batches=1,
                         batch_size=16, device="cpu")

@@ -24,7 +24,7 @@ import editions  # noqa: E402
 from export_student import export  # noqa: E402
 
 from resnext_teach import __version__  # noqa: E402
-from resnext_teach.syllabus import colab_url  # noqa: E402
+from resnext_teach.book.syllabus import colab_url  # noqa: E402
 
 BUILD = ROOT / "_build"
 NOTEBOOKS = BUILD / "notebooks"

@@ -1,11 +1,11 @@
-"""``resnext_teach.exercises.block``: chapter 4's exercise checks against real blocks (right, wrong, never
+"""``resnext_teach.book.exercises.block``: chapter 4's exercise checks against real blocks (right, wrong, never
 revealing)."""
 
 import torch
 from torch import nn
 
 from resnext_teach import ResNeXtBottleneck, count_parameters
-from resnext_teach.exercises.block import (
+from resnext_teach.book.exercises.block import (
     CONV2_BLOCK,
     FIRST_BLOCK,
     SHORTCUT_CHOICES,
@@ -16,7 +16,7 @@ from resnext_teach.exercises.block import (
     check_shortcuts,
     check_strided_macs,
 )
-from resnext_teach.exercises.core import NOT_ANSWERED
+from resnext_teach.book.exercises.feedback import NOT_ANSWERED
 
 from helpers import assert_never_reveals as assert_hides, counted_macs
 
@@ -107,3 +107,19 @@ def test_shortcut_exercise():
     assert "are not one of them" in check_shortcuts("BXZ").message
     assert "as a string" in check_shortcuts(5).message
     assert check_shortcuts(None).message == NOT_ANSWERED
+
+
+def test_check_timing_words_against_the_rule_by_hand():
+    from resnext_teach.book.exercises.block import VERDICT_CHOICES, check_timing_words
+    from resnext_teach.timing import DEAD_BAND
+
+    slower = {k for k, (_, low, _) in VERDICT_CHOICES.items() if low > 1 + DEAD_BAND}  # the rule, written out
+    assert slower == {"B", "E"}
+    assert check_timing_words("".join(sorted(slower))) and check_timing_words(set(slower))
+    assert check_timing_words(["e", "b"])  # letters in either case, in a container
+    for wrong, hint in [("ABCE", "middle value"), ("BCE", "dead band"), ("ABE", "whole interval"),
+                        ("D", "whole interval lies"), ("B", "whole interval lies"), ("X", "not one of them")]:
+        feedback = check_timing_words(wrong)
+        assert not feedback and hint in feedback.message, (wrong, feedback)
+        assert "B, E" not in feedback.message and "BE" not in feedback.message  # never names the answer
+    assert not check_timing_words(None).answered

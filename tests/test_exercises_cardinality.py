@@ -1,4 +1,4 @@
-"""``resnext_teach.exercises.cardinality``: chapter 3's exercise checks against the formulas (right, wrong, never
+"""``resnext_teach.book.exercises.cardinality``: chapter 3's exercise checks against the formulas (right, wrong, never
 revealing)."""
 
 import pytest
@@ -9,7 +9,7 @@ from torch import nn
 
 from resnext_teach import ResNeXtBottleneck, build_model, complexity_preserving_width
 from resnext_teach import paper
-from resnext_teach.exercises.cardinality import (
+from resnext_teach.book.exercises.cardinality import (
     check_complexity_preserving_width,
     check_grouped_width,
     check_template_params,

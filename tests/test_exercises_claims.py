@@ -1,18 +1,18 @@
-"""``resnext_teach.exercises.claims``: chapter 6's exercise checks against real layers (right, wrong, never
+"""``resnext_teach.book.exercises.claims``: chapter 6's exercise checks against real layers (right, wrong, never
 revealing)."""
 
 import torch
 from torch import nn
 
 from resnext_teach import measure_flops
-from resnext_teach.exercises.claims import (
+from resnext_teach.book.exercises.claims import (
     check_intensity,
     check_jacobian_zeros,
     check_parameter_cut,
     check_training_macs,
 )
-from resnext_teach.exercises.core import NOT_ANSWERED
-from resnext_teach.probes import channel_jacobian
+from resnext_teach.book.exercises.feedback import NOT_ANSWERED
+from resnext_teach.experiments.probes import channel_jacobian
 
 from helpers import assert_never_reveals, counted_flops, counted_macs
 

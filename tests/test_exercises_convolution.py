@@ -1,11 +1,11 @@
-"""``resnext_teach.exercises.convolution``: chapter 1's exercise layers and checks (right, wrong, never revealing)."""
+"""``resnext_teach.book.exercises.convolution``: chapter 1's exercise layers and checks (right, wrong, never revealing)."""
 
 import re
 
 import torch
 from torch import nn
 
-from resnext_teach.exercises.convolution import (
+from resnext_teach.book.exercises.convolution import (
     DOUBLING_LAYER,
     MACS_INPUT_SIZE,
     MACS_LAYER,

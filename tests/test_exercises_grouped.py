@@ -1,4 +1,4 @@
-"""``resnext_teach.exercises.grouped``: chapter 2's exercise checks against real grouped layers (right, wrong,
+"""``resnext_teach.book.exercises.grouped``: chapter 2's exercise checks against real grouped layers (right, wrong,
 never revealing)."""
 
 import re
@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from resnext_teach import GroupedConv2d, build_model
-from resnext_teach.exercises.core import NOT_ANSWERED
-from resnext_teach.exercises.grouped import (
+from resnext_teach.book.exercises.feedback import NOT_ANSWERED
+from resnext_teach.book.exercises.grouped import (
     DEPTHWISE_EXERCISE,
     LEGAL_EXERCISE,
     PARAMS_EXERCISE,

@@ -1,4 +1,4 @@
-"""``resnext_teach.exercises.model``: chapter 5's exercise checks against real models (right, wrong, never
+"""``resnext_teach.book.exercises.model``: chapter 5's exercise checks against real models (right, wrong, never
 revealing)."""
 
 import torch
@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from resnext_teach import ResNeXt, conv2d_output_size
-from resnext_teach.exercises.model import (
+from resnext_teach.book.exercises.model import (
     RESNEXT152_LAYERS,
     check_grouped_width,
     check_output_sizes,

@@ -18,35 +18,17 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from resnext_teach import build_model
-from resnext_teach.data import (
-    ImageData,
-    class_counts,
-    load_cifar10_data,
-    load_digits_data,
-    random_crop_flip,
-    stratified_split,
-)
-from resnext_teach.probes import (
-    group_correlations,
-    groups_sweep,
-    model_latencies,
-    perturb_group,
-    perturbation_probe,
-)
+from resnext_teach.experiments.data import load_cifar10_data, load_digits_data, random_crop_flip
+from resnext_teach.experiments.image_data import ImageData
+from resnext_teach.experiments.splits import class_counts, stratified_split
+from resnext_teach.experiments.correlations import group_correlations
+from resnext_teach.experiments.probes import perturb_group, perturbation_probe
+from resnext_teach.experiments.speed import groups_sweep, model_latencies
 from resnext_teach.stats import mean_interval, spread, t_quantile
 from resnext_teach.timing import time_interleaved
-from resnext_teach.training import (
-    METRICS,
-    History,
-    Run,
-    TrainingDiverged,
-    evaluate,
-    paired_differences,
-    search_learning_rate,
-    summarize,
-    train,
-    train_models,
-)
+from resnext_teach.experiments.runs import METRICS, Run, paired_differences, summarize, train_models
+from resnext_teach.experiments.search import search_learning_rate
+from resnext_teach.experiments.training import History, TrainingDiverged, evaluate, train
 
 BAD = (ValueError, TypeError)
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import ipywidgets
 import pytest
 
-import resnext_teach.explorers as explorers_package
+import resnext_teach.book.explorers as explorers_package
 from resnext_teach import conv2d_params
-from resnext_teach.explorers import EXPLORERS, Control, Explorer, all_explorers, value_table
-from resnext_teach.explorers import sweep
-from resnext_teach.exercises import Feedback, check_integer
+from resnext_teach.book.explorers import EXPLORERS, Control, Explorer, all_explorers, value_table
+from resnext_teach.book.explorers import sweep
+from resnext_teach.book.exercises import Feedback, check_integer
 from test_explorers_sweep import small_sweep
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
@@ -118,14 +118,14 @@ def test_the_tuple_holds_every_fixed_explorer_once_in_chapter_order_with_unique_
         module = importlib.import_module(f"{explorers_package.__name__}.{info.name}")
         constants |= {f"{info.name}.{k}": v for k, v in vars(module).items() if isinstance(v, Explorer)}
     missing = [k for k, v in constants.items() if not any(v is ex for ex in EXPLORERS)]
-    assert not missing, f"explorers missing from EXPLORERS in resnext_teach/explorers/__init__.py: {missing}"
+    assert not missing, f"explorers missing from EXPLORERS in resnext_teach/book/explorers/__init__.py: {missing}"
     by_constant = {k.split(".")[-1]: v for k, v in constants.items()}
     shown = []  # the explorer constants in the order the chapters import them
     for chapter in sorted(CHAPTERS.glob("*.ipynb")):
         cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
         for cell in cells:
             source = "".join(cell["source"])
-            for found in re.findall(r"from resnext_teach\.explorers\.\w+ import (\([^)]*\)|.*)", source):
+            for found in re.findall(r"from resnext_teach\.book\.explorers\.\w+ import (\([^)]*\)|.*)", source):
                 shown += [n for n in re.findall(r"\b[A-Z_]+_EXPLORER\b", found) if n in by_constant]
     assert [by_constant[n].name for n in dict.fromkeys(shown)] == names, "EXPLORERS is not in chapter order"
 

@@ -1,4 +1,4 @@
-"""``resnext_teach.explorers.block``: the block explorer against real blocks at every position, and its panes."""
+"""``resnext_teach.book.explorers.block``: the block explorer against real blocks at every position, and its panes."""
 
 import re
 
@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from resnext_teach import ResNeXtBottleneck, count_parameters, measure_macs
-from resnext_teach.explorers.block import BLOCK_EXPLORER, block_counts
+from resnext_teach.book.explorers.block import BLOCK_EXPLORER, block_counts
 
 
 def test_explorer_size():

@@ -1,4 +1,4 @@
-"""``resnext_teach.explorers.cardinality``: the cardinality explorer against real blocks at every position, its
+"""``resnext_teach.book.explorers.cardinality``: the cardinality explorer against real blocks at every position, its
 widths against the budget and Table 2, its panes and its errors."""
 
 import pytest
@@ -6,8 +6,8 @@ import torch
 
 from resnext_teach import ResNeXtBottleneck
 from resnext_teach import paper
-from resnext_teach.explorers import EXPLORERS
-from resnext_teach.explorers.cardinality import (
+from resnext_teach.book.explorers import EXPLORERS
+from resnext_teach.book.explorers.cardinality import (
     CARDINALITIES,
     CARDINALITY_EXPLORER,
     cardinality_values,

@@ -1,4 +1,4 @@
-"""``resnext_teach.explorers.convolution``: the convolution explorer against real nn.Conv2d layers and
+"""``resnext_teach.book.explorers.convolution``: the convolution explorer against real nn.Conv2d layers and
 FlopCounterMode at every position, its panes, and its pictures (the dense weight, the bipartite connections)."""
 
 import re
@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from resnext_teach import connectivity_mask
-from resnext_teach.explorers import EXPLORERS
-from resnext_teach.explorers.convolution import (
+from resnext_teach.book.explorers import EXPLORERS
+from resnext_teach.book.explorers.convolution import (
     CONVOLUTION_EXPLORER,
     EXPLORER_OUTPUT_SIZE,
     MAX_BIPARTITE_CHANNELS,

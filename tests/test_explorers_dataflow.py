@@ -12,15 +12,14 @@ import torch
 from torch import nn
 
 from resnext_teach import FORM_TOLERANCE, FORMS, count_parameters, make_block, measure_macs
-from resnext_teach.explorers import EXPLORERS
-from resnext_teach.explorers.dataflow import (
+from resnext_teach.book.explorers import EXPLORERS
+from resnext_teach.book.explorers.dataflow import DATAFLOW_EXPLORER, SVG_WIDTH
+from resnext_teach.book.explorers.dataflow_forms import (
     BOTTLENECK_WIDTHS,
     CARDINALITIES,
     CHANNELS,
-    DATAFLOW_EXPLORER,
     DRAWN_CHANNELS,
     FORM_KEYS,
-    SVG_WIDTH,
     dataflow_numbers,
     form_blocks,
     form_outputs,

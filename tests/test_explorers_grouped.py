@@ -1,4 +1,4 @@
-"""``resnext_teach.explorers.grouped``: the grouped-convolution explorer against real nn.Conv2d(groups=G) layers,
+"""``resnext_teach.book.explorers.grouped``: the grouped-convolution explorer against real nn.Conv2d(groups=G) layers,
 its connectivity picture against the real weight layout, and its panes."""
 
 import re
@@ -9,8 +9,8 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from resnext_teach import GroupedConv2d
-from resnext_teach.explorers import EXPLORERS
-from resnext_teach.explorers.grouped import (
+from resnext_teach.book.explorers import EXPLORERS
+from resnext_teach.book.explorers.grouped import (
     GROUPED_EXPLORER,
     IN_CHANNELS,
     KERNEL_SIZE,
@@ -18,7 +18,7 @@ from resnext_teach.explorers.grouped import (
     OUTPUT_SIZE,
     grouped_layer_numbers,
 )
-from resnext_teach.svg import PALETTE
+from resnext_teach.book.svg import PALETTE
 
 from helpers import numel, reach_matrix
 

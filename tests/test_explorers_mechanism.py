@@ -19,11 +19,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from resnext_teach import GroupedConv2d, ResNeXtBottleneck, connectivity_mask
-import resnext_teach.explorers as package
-from resnext_teach.explorers import image as im
-from resnext_teach.explorers import isolation as iso
-from resnext_teach.explorers.image import IMAGE_EXPLORER
-from resnext_teach.explorers.isolation import ISOLATION_EXPLORER
+import resnext_teach.book.explorers as package
+from resnext_teach.book.explorers import image as im
+from resnext_teach.book.explorers import image_maps as im_maps
+from resnext_teach.book.explorers import isolation as iso
+from resnext_teach.book.explorers.image import IMAGE_EXPLORER
+from resnext_teach.book.explorers.isolation import ISOLATION_EXPLORER
 from test_explorer_core import saved_links
 
 EXPLORERS = [IMAGE_EXPLORER, ISOLATION_EXPLORER]
@@ -161,10 +162,10 @@ def correlate3(x: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 def test_photo_is_a_32x32_grey_crop_of_the_china_photo():
     from sklearn.datasets import load_sample_image
 
-    picture, what = im.photo()
+    picture, what = im_maps.photo()
     assert picture.shape == (32, 32) and "china.jpg" in what
     rgb = load_sample_image("china.jpg").astype(np.float64) / 255
-    top, left, side = im.CROP
+    top, left, side = im_maps.CROP
     grey = (rgb @ [0.299, 0.587, 0.114])[top:top + side, left:left + side]
     want = grey.reshape(32, 6, 32, 6).mean(axis=(1, 3))
     np.testing.assert_allclose(picture.numpy(), want, atol=1e-6)
@@ -178,16 +179,16 @@ def test_photo_falls_back_to_a_digit_when_the_photo_cannot_load(monkeypatch):
         raise OSError("no photo here")
 
     monkeypatch.setattr(sklearn.datasets, "load_sample_image", broken)
-    picture, what = im.photo.__wrapped__()
+    picture, what = im_maps.photo.__wrapped__()
     assert picture.shape == (32, 32) and "digit" in what
     assert 0 <= picture.min() and picture.max() <= 1 and picture.std() > 0.1
 
 
 def test_input_channels_are_the_named_kernels_applied_to_the_photo():
-    x = im.photo()[0].numpy().astype(np.float64) - 0.5
-    maps = im.input_maps()
-    assert maps.shape == (8, 32, 32) and len(im.INPUT_CHANNELS) == 8
-    for k, (label, what, kernel) in enumerate(im.INPUT_CHANNELS):
+    x = im_maps.photo()[0].numpy().astype(np.float64) - 0.5
+    maps = im_maps.input_maps()
+    assert maps.shape == (8, 32, 32) and len(im_maps.INPUT_CHANNELS) == 8
+    for k, (label, what, kernel) in enumerate(im_maps.INPUT_CHANNELS):
         want = correlate3(x, np.array(kernel, dtype=np.float64))
         want /= np.abs(want).max()
         np.testing.assert_allclose(maps[k].numpy(), want, atol=1e-5, err_msg=label)
@@ -196,14 +197,14 @@ def test_input_channels_are_the_named_kernels_applied_to_the_photo():
     assert maps.abs().amax(dim=(1, 2)).tolist() == pytest.approx([im.INPUT_SCALE] * 8)
 
 
-@pytest.mark.parametrize("groups", im.GROUPS)
+@pytest.mark.parametrize("groups", im_maps.GROUPS)
 def test_outputs_equal_nn_conv2d_the_from_scratch_grouped_conv_and_a_manual_per_group_convolution(groups):
-    x = im.input_maps()[None]  # (1, 8, 32, 32)
-    w_full = im.full_weight()  # (8, 8, 3, 3)
+    x = im_maps.input_maps()[None]  # (1, 8, 32, 32)
+    w_full = im_maps.full_weight()  # (8, 8, 3, 3)
     n = 8 // groups
     # the same kernels at every G: output k keeps the kernels of its own group's inputs
     weight = torch.stack([w_full[k, (k // n) * n:(k // n + 1) * n] for k in range(8)])
-    torch.testing.assert_close(im.grouped_weight(groups), weight)
+    torch.testing.assert_close(im_maps.grouped_weight(groups), weight)
     conv = nn.Conv2d(8, 8, 3, padding=1, groups=groups, bias=False)
     with torch.no_grad():
         conv.weight.copy_(weight)
@@ -211,11 +212,11 @@ def test_outputs_equal_nn_conv2d_the_from_scratch_grouped_conv_and_a_manual_per_
         scratch = GroupedConv2d.from_conv2d(conv)(x)[0]
         manual = torch.cat([F.conv2d(x[:, g * n:(g + 1) * n], w_full[g * n:(g + 1) * n, g * n:(g + 1) * n],
                                      padding=1) for g in range(groups)], dim=1)[0]
-    out = im.output_maps(groups)
+    out = im_maps.output_maps(groups)
     torch.testing.assert_close(out, reference)
     torch.testing.assert_close(out, scratch, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(out, manual, rtol=1e-5, atol=1e-5)
-    layer = im.grouped_layer(groups)
+    layer = im_maps.grouped_layer(groups)
     assert (layer.in_channels, layer.out_channels, layer.groups, layer.bias) == (8, 8, groups, None)
     assert layer.padding == (1, 1) and layer.kernel_size == (3, 3)
 
@@ -224,7 +225,7 @@ def test_image_numbers_match_the_real_layer_and_its_connectivity():
     for settings in IMAGE_EXPLORER.positions():
         g, k = settings["groups"], settings["channel"]
         values = IMAGE_EXPLORER.compute(**settings)
-        conv = im.grouped_layer(g)
+        conv = im_maps.grouped_layer(g)
         reads = connectivity_mask(8, 8, g)[k].nonzero().flatten().tolist()
         assert values["groups"] == conv.groups
         assert values["params"] == conv.weight.numel() == sum(p.numel() for p in conv.parameters())
@@ -235,20 +236,20 @@ def test_image_numbers_match_the_real_layer_and_its_connectivity():
             assert values["unseen"] == 8 - len(reads)
         else:
             assert "group" not in values  # one group: nothing to single out
-        assert values["output_scale"] == im.output_scale() and values["weight_scale"] == im.WEIGHT_SCALE
+        assert values["output_scale"] == im_maps.output_scale() and values["weight_scale"] == im.WEIGHT_SCALE
 
 
 def test_output_scale_is_the_99th_percentile_over_every_g():
-    every = torch.cat([im.output_maps(g).flatten().abs() for g in im.GROUPS]).numpy()
-    assert im.output_scale() == pytest.approx(np.ceil(10 * np.quantile(every, 0.99)) / 10)
-    assert (every > im.output_scale()).mean() <= 0.01
+    every = torch.cat([im_maps.output_maps(g).flatten().abs() for g in im_maps.GROUPS]).numpy()
+    assert im_maps.output_scale() == pytest.approx(np.ceil(10 * np.quantile(every, 0.99)) / 10)
+    assert (every > im_maps.output_scale()).mean() <= 0.01
 
 
 def test_pictures_decode_to_the_maps_and_weights_on_one_scale_at_every_position():
     """Each pane has three images: the 8 inputs, the 8 filters, the 8 outputs. Decoded, each pixel is the map's
     value on the fixed scale (inputs +-1, outputs +-output_scale, weights +-WEIGHT_SCALE), the same sizes drawn at
     every position."""
-    inputs = im.input_maps()
+    inputs = im_maps.input_maps()
     sizes = set()
     for settings in IMAGE_EXPLORER.positions():
         g = settings["groups"]
@@ -257,7 +258,7 @@ def test_pictures_decode_to_the_maps_and_weights_on_one_scale_at_every_position(
         assert len(found.imgs) == 3
         sizes.add(tuple((a["width"], a["height"]) for a in found.imgs))
         col_in, col_filter, col_out = (decode(a["src"]) for a in found.imgs)
-        for picture, maps, scale in ((col_in, inputs, 1.0), (col_out, im.output_maps(g), im.output_scale())):
+        for picture, maps, scale in ((col_in, inputs, 1.0), (col_out, im_maps.output_maps(g), im_maps.output_scale())):
             assert picture.mode == "L" and picture.size == (32, 8 * 40 - 8)
             pixels = np.asarray(picture) // 17  # PIL scales 4-bit greys to 0..255
             for k in range(8):
@@ -269,7 +270,7 @@ def test_pictures_decode_to_the_maps_and_weights_on_one_scale_at_every_position(
         assert col_filter.mode == "P" and col_filter.size == (31, 96) and col_filter.info["transparency"] == 0
         idx = np.asarray(col_filter)
         n = 8 // g
-        weight = im.grouped_weight(g)
+        weight = im_maps.grouped_weight(g)
         for k in range(8):
             rows = idx[12 * k + 3:12 * k + 6]  # the 3 weight rows of output k
             for i in range(8):
@@ -347,7 +348,7 @@ def reference_changes(group: int, path: str) -> list[torch.Tensor]:
 
 
 def test_perturbation_is_probes_perturb_group():
-    from resnext_teach.probes import perturb_group
+    from resnext_teach.experiments.probes import perturb_group
 
     for g in range(4):
         torch.testing.assert_close(iso.perturbed_input(g), perturb_group(iso.clean_input(), g, 4, 1.0, seed=1))

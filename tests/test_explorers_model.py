@@ -1,4 +1,4 @@
-"""``resnext_teach.explorers.model``: the model-family explorer against the full model at every position, and
+"""``resnext_teach.book.explorers.model``: the model-family explorer against the full model at every position, and
 against torchvision's documented counts."""
 
 import json
@@ -7,8 +7,8 @@ import re
 import pytest
 
 from resnext_teach import MODEL_CONFIGS, count_parameters, measure_macs
-from resnext_teach.explorers import EXPLORERS
-from resnext_teach.explorers.model import DEPTH_LAYERS, MODEL_EXPLORER, TEMPLATES, family_config, model_label
+from resnext_teach.book.explorers import EXPLORERS
+from resnext_teach.book.explorers.model import DEPTH_LAYERS, MODEL_EXPLORER, TEMPLATES, family_config, model_label
 
 from helpers import HAVE_TORCHVISION, TORCHVISION_PARAMS, meta_image, meta_model
 

@@ -18,11 +18,8 @@ import torch
 from torch import nn
 
 from resnext_teach import measure_macs
-from resnext_teach.explorers.sweep import (
-    MAX_POSITIONS,
+from resnext_teach.book.explorers.sweep import (
     NAME,
-    GroupsSweep,
-    SweepPoint,
     bar_scale,
     explorer_from_data,
     rate_unit,
@@ -31,6 +28,7 @@ from resnext_teach.explorers.sweep import (
     time_bars,
     time_unit,
 )
+from resnext_teach.book.explorers.sweep_data import MAX_POSITIONS, GroupsSweep, SweepPoint
 from resnext_teach.intensity import conv_intensity
 from resnext_teach.timing import time_modules
 from resnext_teach.validation import ArgumentTypeError

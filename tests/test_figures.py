@@ -1,4 +1,4 @@
-"""``resnext_teach.figures``: the figure of the block's three forms (the paper's Fig. 3), its labels against the
+"""``resnext_teach.book.figures``: the figure of the block's three forms (the paper's Fig. 3), its labels against the
 package's blocks, its scale and its readability."""
 
 import re
@@ -7,7 +7,7 @@ import matplotlib.text
 import pytest
 
 from resnext_teach import ResNeXtBottleneck, grouped_width
-from resnext_teach.figures import FONT_SIZE, block_forms_figure
+from resnext_teach.book.figures import FONT_SIZE, block_forms_figure
 
 
 @pytest.mark.parametrize("spec", [(256, 64, 32, 4), (256, 64, 8, 14), (256, 64, 2, 40), (512, 128, 32, 4), (64, 64, 4, 24)])

@@ -1,12 +1,13 @@
-"""``resnext_teach.paper``: the paper's quoted numbers (Tables 1, 2 and 3) against what the package computes."""
+"""``resnext_teach.paper``: the paper's quoted numbers (Tables 1-4, Sec. 5.1) against what the package computes,
+the one lookup of a top-1 error, and torchvision's documented accuracies against torchvision itself."""
 
 import pytest
 import torch
 
-from resnext_teach import build_model, complexity_table, count_parameters, template_macs
-from resnext_teach import paper
+from resnext_teach import build_model, complexity_table, count_parameters, paper, template_macs
+from resnext_teach.stages import stage_costs
 
-from helpers import counted_macs
+from helpers import HAVE_TORCHVISION, counted_macs
 
 
 def test_table_2_and_the_template_budget():
@@ -23,21 +24,59 @@ def test_table_1_rounded_figures(name):
     with torch.device("meta"):  # shapes only: counting needs no numbers
         model = build_model(name).eval()
     # Table 1 prints one decimal (25.5 for ResNet-50's 25,557,032): agree to within that last digit
-    assert count_parameters(model) / 1e6 == pytest.approx(paper.TABLE1_PARAMS_MILLIONS[name], abs=0.1)
+    assert count_parameters(model) / 1e6 == pytest.approx(paper.TABLE1[name].params_millions, abs=0.1)
     macs = counted_macs(model, torch.empty(1, 3, 224, 224, device="meta"))
-    assert round(macs / 1e9, 1) == paper.TABLE1_GFLOPS[name]
+    assert round(macs / 1e9, 1) == paper.TABLE1[name].gflops
 
 
-def test_table_3_lookup_and_shape():
-    assert paper.table3_top1_error(50, 1, 64) == 23.9 and paper.table3_top1_error(50, 32, 4) == 22.2
-    assert paper.table3_top1_error(101, 1, 64) == 22.0 and paper.table3_top1_error(101, 32, 4) == 21.2
+def test_table_1_is_read_only():
+    with pytest.raises(TypeError):
+        paper.TABLE1["resnet50"] = paper.PaperComplexity(0.0, 0.0)
+
+
+def test_table_3_shape():
     for depth, rows in paper.TABLE3_TOP1_ERROR.items():
         assert list(rows) == [(c, d) for c, d, _ in paper.TABLE2]  # the same templates as Table 2
         errors = list(rows.values())
         assert errors == sorted(errors, reverse=True)  # as printed: error falls as C rises
-    with pytest.raises(ValueError, match="depth=152 is not in Table 3"):
-        paper.table3_top1_error(152, 32, 4)
-    with pytest.raises(ValueError, match="cardinality=16, bottleneck_width=8 is not in Table 3"):
-        paper.table3_top1_error(50, 16, 8)
-    with pytest.raises(ValueError, match="cardinality=0 must be a positive integer"):
-        paper.table3_top1_error(50, 0, 4)
+
+
+def test_the_lookup_reads_tables_3_and_4():
+    assert paper.top1_error("ResNeXt-50", "32×4d") == 22.2 and paper.top1_error("ResNet-50", "1×64d") == 23.9
+    assert paper.top1_error("ResNet-101", "1×64d") == 22.0 and paper.top1_error("ResNeXt-101", "32×4d") == 21.2
+    assert paper.top1_error("ResNeXt-101", "64×4d") == 20.4  # Table 4
+    for r in paper.IMAGENET_RESULTS:  # the Table 3 rows are Table 3's numbers, not typed again
+        if r.table == "Table 3":
+            depth = int(r.model.rsplit("-", 1)[1])  # "ResNeXt-101" -> 101
+            c, d = (int(part) for part in r.template.removesuffix("d").split("×"))  # "32×4d" -> 32, 4
+            assert r.top1_error == paper.TABLE3_TOP1_ERROR[depth][c, d], r
+    with pytest.raises(ValueError, match="is not a quoted result"):
+        paper.top1_error("ResNeXt-50", "64×4d")
+
+
+def test_the_results_have_the_complexity_the_paper_says():
+    macs = {}
+    for r in paper.IMAGENET_RESULTS:
+        if r.config is not None:
+            macs[(r.model, r.template)] = sum(c.macs for c in stage_costs(r.config))
+    r50, r101 = macs[("ResNet-50", "1×64d")], macs[("ResNet-101", "1×64d")]
+    assert abs(macs[("ResNeXt-50", "32×4d")] / r50 - 1) < 0.05  # Table 3: about the same complexity
+    assert abs(macs[("ResNeXt-101", "32×4d")] / r101 - 1) < 0.05
+    for key in [("ResNet-101, wider", "1×100d"), ("ResNeXt-101", "2×64d"), ("ResNeXt-101", "64×4d")]:
+        assert 1.9 < macs[key] / r101 < 2.05, key  # Table 4: twice ResNet-101's complexity
+    assert [r.top1_error for r in paper.IMAGENET_RESULTS if r.table == "Table 4"] == sorted(
+        (r.top1_error for r in paper.IMAGENET_RESULTS if r.table == "Table 4"), reverse=True)
+
+
+def test_training_times_as_printed():
+    assert [(t.model, t.template, t.seconds_per_minibatch) for t in paper.TRAINING_TIMES] == [
+        ("ResNeXt-101", "32×4d", 0.95), ("ResNet-101", "1×64d", 0.70)]
+
+
+@pytest.mark.skipif(not HAVE_TORCHVISION, reason="torchvision's weights entries are the reference")
+def test_torchvision_accuracies_are_its_documented_ones():
+    from torchvision.models import get_model_weights
+
+    for (name, recipe), accuracy in paper.TORCHVISION_TOP1.items():
+        meta = get_model_weights(name)[recipe].meta  # no download: the entry's metadata only
+        assert meta["_metrics"]["ImageNet-1K"]["acc@1"] == pytest.approx(accuracy, abs=1e-9), (name, recipe)

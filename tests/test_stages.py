@@ -5,7 +5,7 @@ import pytest
 from torch import nn
 
 from resnext_teach import MODEL_CONFIGS, build_model, count_parameters, measure_macs
-from resnext_teach.paper_results import TABLE1
+from resnext_teach.paper import TABLE1
 from resnext_teach.stages import block_spec, stage_costs, stage_names, stage_table, table1_html
 
 from helpers import TORCHVISION_PARAMS, meta_image, meta_model, stage_inputs

@@ -9,8 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import resnext_teach.exercises as exercises_pkg
-from resnext_teach.syllabus import chapter_map_markdown, read_chapter, read_syllabus
+import resnext_teach.book.exercises as exercises_pkg
+from resnext_teach.book.syllabus import chapter_map_markdown, read_chapter, read_syllabus
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -75,7 +75,7 @@ def test_every_check_function_is_tested():
     tests_text = "\n".join(p.read_text() for p in (ROOT / "tests").glob("test_*.py"))
     checks = []
     for info in pkgutil.iter_modules(exercises_pkg.__path__):
-        module = importlib.import_module(f"resnext_teach.exercises.{info.name}")
+        module = importlib.import_module(f"resnext_teach.book.exercises.{info.name}")
         checks += [name for name, obj in vars(module).items()
                    if name.startswith("check_") and inspect.isfunction(obj) and obj.__module__ == module.__name__]
     assert checks

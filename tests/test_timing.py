@@ -10,6 +10,7 @@ from torch import nn
 
 from resnext_teach import build_model
 from resnext_teach.stats import t_quantile
+from resnext_teach.devices import environment
 from resnext_teach.timing import (
     CONFIDENCE,
     DEAD_BAND,
@@ -18,7 +19,6 @@ from resnext_teach.timing import (
     Timings,
     _median_rank,
     default_allocator,
-    environment,
     quiet_allocator,
     time_interleaved,
     time_modules,

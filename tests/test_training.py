@@ -1,4 +1,4 @@
-"""The deterministic training loop (``resnext_teach.training``): training, the runs over models and seeds, their
+"""The deterministic training loop (``resnext_teach.experiments.training``): training, the runs over models and seeds, their
 summaries, and the learning-rate search on validation images, each against a reference (``evaluate`` by hand,
 ``train_models`` itself, a search done by hand) on tiny inputs."""
 
@@ -9,24 +9,13 @@ import torch
 from torch import nn
 
 from resnext_teach import build_model
-from resnext_teach.data import ImageData, load_digits_data
+from resnext_teach.experiments.data import load_digits_data
+from resnext_teach.experiments.image_data import ImageData
 from resnext_teach.stats import mean_interval, spread
-from resnext_teach.training import (
-    METRICS,
-    Candidate,
-    History,
-    Run,
-    best_candidate,
-    cpu_threads,
-    evaluate,
-    paired_differences,
-    pick_device,
-    progress_bar,
-    search_learning_rate,
-    summarize,
-    train,
-    train_models,
-)
+from resnext_teach.devices import cpu_threads, pick_device
+from resnext_teach.experiments.runs import METRICS, Run, paired_differences, summarize, train_models
+from resnext_teach.experiments.search import Candidate, best_candidate, search_learning_rate
+from resnext_teach.experiments.training import History, evaluate, progress_bar, train
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 widgets come alive, and every explorer, stepped through every position with the keyboard, shows the numbers
 `resnext_teach` computes. Nothing may be fetched from outside the site.
 
-A pane names its explorer (`data-rxt-explorer`). A fixed explorer is found by that name in `resnext_teach.explorers`;
+A pane names its explorer (`data-rxt-explorer`). A fixed explorer is found by that name in `resnext_teach.book.explorers`;
 a data explorer (made by its chapter from what the chapter measured) is rebuilt from the data its panes carry
 (`data-rxt-data`) by its builder in `DATA_EXPLORERS`, and checked like the others."""
 
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from resnext_teach.explorers import Explorer, all_explorers, sweep
+from resnext_teach.book.explorers import Explorer, all_explorers, sweep
 
 from .conftest import REPORT, SITE, site_pages
 
@@ -46,7 +46,7 @@ def explorer_behind(name: str, data: str | None, where: str) -> Explorer:
         assert name in DATA_EXPLORERS, f"{where}: a pane carries data for {name!r}, which is no known data explorer"
         return DATA_EXPLORERS[name](json.loads(data))
     fixed = all_explorers()
-    assert name in fixed, f"{where}: explorer {name!r} is not in resnext_teach.explorers.EXPLORERS"
+    assert name in fixed, f"{where}: explorer {name!r} is not in resnext_teach.book.explorers.EXPLORERS"
     return fixed[name]
 
 

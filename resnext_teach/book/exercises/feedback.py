@@ -1,0 +1,76 @@
+"""How an exercise answers: a ``Feedback`` that says right or what is off, never the answer itself.
+
+A check function takes the student's answer and returns ``Feedback``. It shows as a coloured line in a notebook
+and is truthy when the answer is right, so ``assert check_...(answer)`` also works in autograding.
+
+The rules every check follows (the tests hold each one to them):
+
+* it never raises on an answer, whatever it is: a wrong kind of answer gets a ``Feedback`` that says what form
+  the answer must have ("a whole number", "a list or set of whole numbers");
+* a whole number may be given as an ``int``, a whole ``float`` (``72.0``), or a numpy scalar (``np.int64(72)``,
+  ``np.float64(72.0)``), alone or inside a list; ``True`` and ``False`` are not numbers here;
+* a torch tensor (or numpy array) is not taken as a number, not even a one-element one: the feedback says to
+  use ``.item()`` (or ``.tolist()`` for several numbers), which is what a student needs to learn anyway;
+* messages point at the mistake ("did you divide by the number of groups?") or at the method ("recount the
+  factor K x K"), never at the expected value, nor at the direction of the error: "too large" would let a
+  student find the answer by bisection.
+
+``readers`` reads each kind of answer by these rules; ``core`` declares an exercise (``Exercise``) and checks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+NOT_ANSWERED = "Replace None with your answer, then run the cell again."
+"""The message of ``unanswered()``."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of checking one answer."""
+
+    correct: bool
+    message: str
+    answered: bool = True  # False while the cell still holds ``answer = None``: an invitation, not an error
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    @property
+    def head(self) -> str:
+        return "Correct!" if self.correct else "Not yet." if self.answered else "Your turn."
+
+    def __str__(self) -> str:
+        return f"{self.head} {self.message}".strip()
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        if self.correct:
+            colour, mark = "#1b7f3b", "&#10004;"  # green tick
+        elif self.answered:
+            colour, mark = "#9a3412", "&#10008;"  # a wrong answer: dark orange cross
+        else:
+            colour, mark = "#4b5563", "&#9998;"   # not answered yet: neutral grey pencil
+        message = escape(self.message).replace("None", "<code>None</code>", 1) if not self.answered else escape(self.message)
+        return (f'<p class="rxt-feedback" style="color:{colour}; margin:0.25rem 0"><b>{mark} {self.head}</b> '
+                f"{message}</p>")
+
+
+def right(message: str = "") -> Feedback:
+    return Feedback(True, message)
+
+
+def wrong(message: str) -> Feedback:
+    return Feedback(False, message)
+
+
+def unanswered() -> Feedback:
+    """What a check says while the answer is still ``None``."""
+    return Feedback(False, NOT_ANSWERED, answered=False)
+
+
+def capitalized(what: str) -> str:
+    return what[:1].upper() + what[1:]

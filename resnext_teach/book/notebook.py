@@ -1,0 +1,84 @@
+"""What every chapter notebook does first (seed, quiet timings), and how values reach the prose.
+
+Chapters run in three places: the Jupyter Book build (myst-nb present), Jupyter, and Colab (no myst-nb).
+Teaching cells compute; they do not glue. Once per section, a hidden cell hands the numbers the text quotes to
+MyST's ``{glue:text}`` role::
+
+    # For the text (hidden on the page; the notebook editions write these numbers into the text)
+    prose(params_g1=params_g1, params_ratio=params_g1 // params_g32)
+
+``prose`` (and ``glue``, its one-value form) stores values during the build and does nothing elsewhere; the
+notebook editions leave such cells out, since their text already holds the numbers.
+
+What makes a run repeatable: ``setup(seed)`` seeds Python's, NumPy's and PyTorch's random generators, and every
+experiment seeds its own generators (``experiments.training``). The order of a ``set`` of strings depends on
+Python's hash seed, which is fixed only before the interpreter starts: ``scripts/build_book.sh`` exports
+``PYTHONHASHSEED=0`` before it starts Python (setting it from inside a running kernel changes nothing).
+"""
+
+from __future__ import annotations
+
+import random
+import warnings
+
+import numpy as np
+import torch
+
+from ..devices import pick_device
+from ..timing import quiet_allocator
+
+
+def setup(seed: int = 0, threads: int | None = None) -> torch.device:
+    """Seed Python, NumPy and PyTorch, raise the allocator thresholds for steady timings, and return the device
+    the chapter should use (CUDA when available, else CPU)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    quiet_allocator()
+    _crisp_figures()
+    warnings.filterwarnings("ignore", message=".*TypedStorage is deprecated.*")
+    return pick_device()
+
+
+def _crisp_figures() -> None:
+    """Matplotlib figures as SVG (sharp on any screen and at any zoom) with text of at least 10 points."""
+    try:
+        import matplotlib as mpl
+        from matplotlib_inline.backend_inline import set_matplotlib_formats  # optional: only inside a kernel
+
+        set_matplotlib_formats("svg")
+    except Exception:  # no matplotlib, or not inside IPython: nothing to set
+        return
+    mpl.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11, "legend.fontsize": 10,
+                         "xtick.labelsize": 10, "ytick.labelsize": 10})
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    try:
+        import google.colab  # noqa: F401 - optional: exists only in Colab
+    except ImportError:
+        return False
+    return True
+
+
+def prose(**values: object) -> None:
+    """Hand each ``name=value`` to the prose (``{glue:text}`name```); nothing happens outside the book build."""
+    for name, value in values.items():
+        glue(name, value)
+
+
+def glue(name: str, value: object) -> object:
+    """Store ``value`` for the prose (``{glue:text}`name``` or ``{glue:text}`name:,d```) and return it.
+
+    In the book build this is ``myst_nb.glue(name, value, display=False)``; in Colab or plain Jupyter, where
+    myst-nb is absent, it only returns the value.
+    """
+    try:
+        from myst_nb import glue as myst_glue  # optional: exists only in the book build
+    except ImportError:
+        return value
+    myst_glue(name, value, display=False)
+    return value
