@@ -292,6 +292,9 @@ class ExplorerDriver:
                 REPORT.slowest_update = (update_ms, f"{self.explorer.name} {dict(zip([c.name for c in specs], combo))}")
             self.check({c.name: c.options[i] for c, i in zip(specs, combo)})
             checked += 1
+        measured = self.page.evaluate("() => window.__rxtUpdates")  # the page's own clock (conftest.py)
+        if measured and measured["count"] and measured["worst"] > REPORT.slowest_render[0]:
+            REPORT.slowest_render = (measured["worst"], f"{self.where}: {self.explorer.name}")
         for level, spec in enumerate(specs):  # End on every slider (Home was used on the way)
             if spec.kind == "slider" and len(spec.options) > 2:
                 self.move(level, 0)

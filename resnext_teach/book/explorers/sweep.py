@@ -107,11 +107,12 @@ def bar_scale(sweep: GroupsSweep) -> float:
 
 
 def time_bars(bars: Sequence[tuple[str, float, str, tuple[float, float] | None]], scale_max: float,
-              description: str, width: int = 380) -> str:
-    """Horizontal bars ``(label, value, text, interval)`` on one scale (``scale_max`` is full length), ``text``
+              description: str, width: int = 420, label_w: int = 140) -> str:
+    """Horizontal bars ``(label, value, text, interval)`` on one scale (``scale_max`` is full length, after a label
+    column ``label_w`` pixels wide: the same for every position, so that the scale is too), ``text``
     written beside each and an ``interval`` (or None) drawn over its bar as a whisker. (``svg.bar_svg`` writes
     its numbers with no decimals, which would show a time of 0.09 ms as 0.)"""
-    label_w, bar_h, room = 110, 18, 90  # room: for the text after the longest bar
+    bar_h, room = 18, 90  # room: for the text after the longest bar
     if any(max((v, *(i or ()))) > scale_max for _label, v, _text, i in bars):
         raise ValueError(f"scale_max={scale_max} is smaller than a value to draw")
 
