@@ -58,8 +58,8 @@ def _rate(amount: float, timing: Timing, unit: str, source: str = "") -> Rate:
     return Rate(amount / timing.median, amount / high_time, amount / low_time, unit, timing, source)
 
 
-PEAK_CONV = dict(channels=256, size=56)
-"""The dense convolution ``measure_peak`` also times: 256 -> 256 channels, 3x3, on one 56x56 map (1.85 G
+PEAK_CONV = dict(channels=256, size=28)
+"""The dense convolution ``measure_peak`` also times: 256 -> 256 channels, 3x3, on one 28x28 map (0.46 G
 multiply-adds), the kind of large regular problem a library's convolution kernels are tuned for."""
 
 
