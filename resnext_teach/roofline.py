@@ -1,7 +1,7 @@
 """A measured roofline: this machine's two speed limits and where each convolution of a model runs against them.
 
-* ``measure_peak``: the multiply-add rate of a large float32 matrix product (as close to the processor's peak as
-  PyTorch gets);
+* ``measure_peaks`` / ``measure_peak``: the multiply-add rates of a large float32 matrix product and a large dense
+  convolution, and the higher of the two (as close to the processor's peak as PyTorch gets);
 * ``measure_bandwidth``: the bytes per second of copying a buffer much larger than the caches (read + write);
 * ``time_layers``: every distinct ``nn.Conv2d`` of one or more models, timed alone on an input of the shape it
   sees in the model, with its multiply-adds and least bytes moved (``intensity.conv_intensity``).
@@ -63,12 +63,12 @@ PEAK_CONV = dict(channels=256, size=28)
 multiply-adds), the kind of large regular problem a library's convolution kernels are tuned for."""
 
 
-def measure_peak(size: int = 1024, threads: int = 1, rounds: int = 7, device: torch.device | str = "cpu") -> Rate:
-    """The highest multiply-add rate PyTorch reaches here on large regular problems: the faster of ``a @ b`` for
-    two ``size x size`` float32 matrices (``size**3`` multiply-adds) and a large dense 3x3 convolution
-    (``PEAK_CONV``), timed interleaved on ``threads`` CPU threads (or on a GPU: ``device="cuda"``). Matrix
-    products and convolutions come from different libraries (on a CPU, BLAS and oneDNN), and either can be the
-    faster; ``Rate.source`` says which one set the peak."""
+def measure_peaks(size: int = 1024, threads: int = 1, rounds: int = 7,
+                  device: torch.device | str = "cpu") -> dict[str, Rate]:
+    """The multiply-add rates of two large regular problems, timed interleaved on ``threads`` CPU threads (or on a
+    GPU: ``device="cuda"``): ``"matmul"``, ``a @ b`` for two ``size x size`` float32 matrices (``size**3``
+    multiply-adds), and ``"conv"``, a large dense 3x3 convolution (``PEAK_CONV``). They come from different
+    libraries (on a CPU, BLAS and oneDNN), and either can be the faster; ``measure_peak`` takes the higher."""
     size = check_positive_int("size", size, maximum=MAX_MATRIX)
     threads = check_positive_int("threads", threads, maximum=MAX_THREADS)
     rounds = check_positive_int("rounds", rounds)
@@ -85,10 +85,15 @@ def measure_peak(size: int = 1024, threads: int = 1, rounds: int = 7, device: to
 
     timings = time_interleaved({"matmul": lambda: torch.mm(a, b, out=out), "conv": convolve}, rounds=rounds,
                                threads=threads, device=device)
-    rates = [_rate(size**3, timings["matmul"], "multiply-add", f"a {size} x {size} matrix product"),
-             _rate(conv_intensity(conv, h).macs, timings["conv"], "multiply-add",
-                   f"a {c}-channel 3x3 convolution on a {h}x{h} map")]
-    return max(rates, key=lambda r: r.value)
+    return {"matmul": _rate(size**3, timings["matmul"], "multiply-add", f"a {size} x {size} matrix product"),
+            "conv": _rate(conv_intensity(conv, h).macs, timings["conv"], "multiply-add",
+                          f"a {c}-channel 3x3 convolution on a {h}x{h} map")}
+
+
+def measure_peak(size: int = 1024, threads: int = 1, rounds: int = 7, device: torch.device | str = "cpu") -> Rate:
+    """The highest multiply-add rate PyTorch reaches here on large regular problems: the higher of the two
+    ``measure_peaks`` (``Rate.source`` says which one it was; when the two are close, either can win a run)."""
+    return max(measure_peaks(size, threads, rounds, device).values(), key=lambda r: r.value)
 
 
 def measure_bandwidth(megabytes: int = 256, threads: int = 1, rounds: int = 7,

@@ -521,6 +521,8 @@ API: dict[str, Api] = {
                                dict(num_threads="optional size")),
     "timing.verdict": Api(timing.verdict, lambda: dict(ratio=timing.Ratio("a", "b", 1.2, 1.1, 1.3, 3), band=0.05),
                           dict(ratio="ratio", band="real0")),
+    "roofline.measure_peaks": Api(roofline.measure_peaks, lambda: dict(size=16, threads=1, rounds=2),
+                                  dict(size="size", threads="size", rounds="count"), builds=True),
     "roofline.measure_peak": Api(roofline.measure_peak, lambda: dict(size=16, threads=1, rounds=2),
                                  dict(size="size", threads="size", rounds="count"), builds=True),
     "roofline.measure_bandwidth": Api(roofline.measure_bandwidth, lambda: dict(megabytes=1, threads=1, rounds=2),
