@@ -1,7 +1,7 @@
 """A measured roofline: this machine's two speed limits and where each convolution of a model runs against them.
 
-* ``measure_peaks`` / ``measure_peak``: the multiply-add rates of a large float32 matrix product and a large dense
-  convolution, and the higher of the two (as close to the processor's peak as PyTorch gets);
+* ``measure_peaks`` / ``peak_of`` / ``measure_peak``: the multiply-add rates of a large float32 matrix product and
+  a large dense convolution, and the higher of the two (as close to the processor's peak as PyTorch gets);
 * ``measure_bandwidth``: the bytes per second of copying a buffer much larger than the caches (read + write);
 * ``time_layers``: every distinct ``nn.Conv2d`` of one or more models, timed alone on an input of the shape it
   sees in the model, with its multiply-adds and least bytes moved (``intensity.conv_intensity``).
@@ -90,10 +90,18 @@ def measure_peaks(size: int = 1024, threads: int = 1, rounds: int = 7,
                           f"a {c}-channel 3x3 convolution on a {h}x{h} map")}
 
 
+def peak_of(peaks: dict[str, Rate]) -> Rate:
+    """The highest of measured rates (``measure_peaks``): the peak (``Rate.source`` says which problem set it; when
+    two are close, either can win a run)."""
+    if not isinstance(peaks, dict) or not peaks or not all(isinstance(r, Rate) for r in peaks.values()):
+        raise ArgumentTypeError(f"peaks must be a non-empty dict of name -> Rate (from measure_peaks), not "
+                                f"{describe(peaks)}")
+    return max(peaks.values(), key=lambda r: r.value)
+
+
 def measure_peak(size: int = 1024, threads: int = 1, rounds: int = 7, device: torch.device | str = "cpu") -> Rate:
-    """The highest multiply-add rate PyTorch reaches here on large regular problems: the higher of the two
-    ``measure_peaks`` (``Rate.source`` says which one it was; when the two are close, either can win a run)."""
-    return max(measure_peaks(size, threads, rounds, device).values(), key=lambda r: r.value)
+    """The highest multiply-add rate PyTorch reaches here on large regular problems: ``peak_of(measure_peaks(...))``."""
+    return peak_of(measure_peaks(size, threads, rounds, device))
 
 
 def measure_bandwidth(megabytes: int = 256, threads: int = 1, rounds: int = 7,

@@ -523,6 +523,8 @@ API: dict[str, Api] = {
                           dict(ratio="ratio", band="real0")),
     "roofline.measure_peaks": Api(roofline.measure_peaks, lambda: dict(size=16, threads=1, rounds=2),
                                   dict(size="size", threads="size", rounds="count"), builds=True),
+    "roofline.peak_of": Api(roofline.peak_of, lambda: dict(peaks=roofline.measure_peaks(size=16, rounds=2)),
+                            dict(peaks="peaks")),
     "roofline.measure_peak": Api(roofline.measure_peak, lambda: dict(size=16, threads=1, rounds=2),
                                  dict(size="size", threads="size", rounds="count"), builds=True),
     "roofline.measure_bandwidth": Api(roofline.measure_bandwidth, lambda: dict(megabytes=1, threads=1, rounds=2),
@@ -657,6 +659,7 @@ BAD: dict[str, list[object]] = {
     "fns": [None, [], {}, {"f": 5}, {5: lambda: None}, [lambda: None], "f"],
     "ratio": [None, 1.2, "slower", (1.1, 1.3)],
     "kind rate": [None, 5, "3×3", (1, 2)],
+    "peaks": [None, {}, {"matmul": 5e10}, [5e10], 5e10],
 }
 
 CASES = [(name, arg) for name in sorted(API) for arg in API[name].args]
