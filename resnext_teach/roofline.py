@@ -150,7 +150,7 @@ class LayerRate:
         return self.count * self.timing.median
 
 
-def _distinct_convs(model: nn.Module, inputs: torch.Tensor) -> list[tuple[str, nn.Conv2d, tuple[int, ...], int]]:
+def distinct_convs(model: nn.Module, inputs: torch.Tensor) -> list[tuple[str, nn.Conv2d, tuple[int, ...], int]]:
     """``(first name, conv, input shape, count)`` for each distinct (configuration, input shape) of ``model``'s
     ``nn.Conv2d`` layers, in the order the forward pass reaches them."""
     seen: dict[tuple, list] = {}
@@ -188,7 +188,7 @@ def time_layers(
     for label, model in models.items():
         with inspection(model):  # eval mode; every submodule's mode restored
             try:
-                found = _distinct_convs(model, inputs)
+                found = distinct_convs(model, inputs)
             except RuntimeError as error:
                 reason = str(error).splitlines()[0]
                 raise ValueError(f"models[{label!r}] cannot run on inputs of shape {tuple(inputs.shape)}: {reason}") \

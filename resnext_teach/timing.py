@@ -1,5 +1,5 @@
 """The book's one way to time code: warm-up, interleaved rounds on ``torch.utils.benchmark``, medians with an
-interval, and the words "faster", "slower" or "no measurable difference" chosen from that interval.
+interval, and one vocabulary for a time ratio's interval against a +/-5 % band.
 
 * ``time_interleaved(fns)`` times functions; ``time_modules(modules, inputs)`` times forward passes (eval mode,
   no gradient). Every candidate is measured once per round, the rounds in rotated order, so that a slow phase
@@ -8,15 +8,16 @@ interval, and the words "faster", "slower" or "no measurable difference" chosen 
   interval (order statistics: no assumption on the shape of the noise).
 * ``Timings.ratio(a, b)`` compares two candidates round by round (the rounds are paired: a and b ran one after
   the other): the geometric mean of the per-round ratios with a Student t interval on their logarithms.
-* ``verdict(ratio)`` picks the word from the interval and a dead band (``DEAD_BAND``, 5 %): "slower" only when
-  the whole interval lies above 1 + band, "faster" only when it lies below 1 - band, "no measurable difference"
-  otherwise. A ratio whose interval sits well clear of the band's edges gives the same word on every run.
+* ``verdict(ratio)`` names where the interval lies against the band (``DEAD_BAND``, 5 %): ``"slower"`` when it
+  lies wholly above 1 + band, ``"faster"`` wholly below 1 - band, ``"within"`` wholly inside the band, and
+  ``"undecided"`` when it crosses one of the band's edges; ``phrase(key)`` gives the words the book prints
+  ("slower by more than 5 %", "within 5 %", "not decided by this measurement"). A chapter's words come from a
+  recorded campaign (``experiments.records``), never from a live timing on a shared machine.
 * ``devices.environment()`` says where a timing was taken (processor, threads, torch version, GPU and cuDNN);
   every ``Timings`` carries it and prints it.
 
 On a CPU, glibc's allocator can hand large buffers back to the operating system and page-fault them in again;
-``quiet_allocator()`` (called by ``notebook.setup``) keeps them in the process; ``default_allocator()`` restores
-glibc's fixed defaults, so that a chapter can measure the difference.
+``quiet_allocator()`` (called by ``notebook.setup`` and by every campaign process) keeps them in the process.
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 from torch.utils import benchmark  # noqa: E402
 
 DEAD_BAND = 0.05
-"""Ratios within 5 % of 1 count as no difference worth a word, however precisely they are measured."""
+"""The band around a ratio of 1: a difference of at most 5 % is "within 5 %", however precisely it is measured."""
 CONFIDENCE = 0.95
-"""Confidence of the intervals (at least this much for a median; the t interval of a ratio exactly this)."""
+"""The one confidence level of the book's intervals (a median's distribution-free interval: at least this)."""
+VERDICTS = ("slower", "faster", "within", "undecided")
+"""Where a ratio's interval can lie against the band: wholly above, wholly below, wholly inside, across an edge."""
 
 # --- the allocator ----------------------------------------------------------------------------------------------
 
@@ -64,7 +67,6 @@ _M_TRIM_THRESHOLD = -1  # mallopt parameter numbers from glibc's <malloc.h>
 _M_MMAP_THRESHOLD = -3
 MMAP_THRESHOLD = 32 * 1024 * 1024  # 33554432, glibc's maximum on 64-bit
 TRIM_THRESHOLD = 16 * 1024**3  # 17179869184
-GLIBC_DEFAULT_THRESHOLD = 128 * 1024  # glibc's starting value of both thresholds
 
 
 def _mallopt(mmap_threshold: int, trim_threshold: int) -> bool:
@@ -84,12 +86,6 @@ def quiet_allocator() -> bool:
     where there is no glibc. Setting ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` before a process
     starts does the same."""
     return _mallopt(MMAP_THRESHOLD, TRIM_THRESHOLD)
-
-
-def default_allocator() -> bool:
-    """Put glibc's thresholds back to their starting values (128 KiB: large buffers come from, and go back to,
-    the operating system); return False where there is no glibc."""
-    return _mallopt(GLIBC_DEFAULT_THRESHOLD, GLIBC_DEFAULT_THRESHOLD)
 
 
 # --- one candidate's times --------------------------------------------------------------------------------------
@@ -145,7 +141,8 @@ class Timing:
 
 @dataclass(frozen=True)
 class Ratio:
-    """``first``'s time over ``second``'s: the geometric mean of the per-round ratios and its t interval."""
+    """``first``'s time over ``second``'s: the geometric mean of the paired ratios and its t interval, over
+    ``rounds`` rounds (in one process) or over ``processes`` fresh processes (a campaign's record)."""
 
     first: str
     second: str
@@ -153,28 +150,42 @@ class Ratio:
     low: float
     high: float
     rounds: int
+    processes: int = 1
 
     def word(self, band: float = DEAD_BAND) -> str:
-        """``verdict(self, band)``: "slower", "faster" or "no measurable difference" (``first`` against
-        ``second``)."""
-        return verdict(self, band)
+        """The words for where the interval lies, e.g. "slower by more than 5 %" (``phrase(verdict(self))``)."""
+        return phrase(verdict(self, band), band)
 
     def __str__(self) -> str:
+        over = (f"{self.processes} processes of {self.rounds // self.processes} rounds" if self.processes > 1
+                else f"{self.rounds} paired rounds")
         return (f"{self.first} / {self.second} = {self.value:.3f}, {CONFIDENCE:.0%} interval [{self.low:.3f}, "
-                f"{self.high:.3f}] over {self.rounds} paired rounds: {self.word()}")
+                f"{self.high:.3f}] over {over}")
 
 
 def verdict(ratio: Ratio, band: float = DEAD_BAND) -> str:
-    """The word for a time ratio (first over second): "slower" when the whole interval lies above ``1 + band``,
-    "faster" when it lies below ``1 - band``, "no measurable difference" otherwise (the interval reaches into
-    the dead band: the measurement cannot establish a difference larger than ``band``)."""
-    check_instance("ratio", ratio, Ratio, "Ratio (from Timings.ratio)")
+    """Where a time ratio's interval (first over second) lies against ``1 +/- band``: "slower" (wholly above
+    ``1 + band``), "faster" (wholly below ``1 - band``), "within" (wholly inside the band) or "undecided" (it
+    crosses an edge of the band: this measurement cannot say which side the true ratio is on)."""
+    check_instance("ratio", ratio, Ratio, "Ratio (from Timings.ratio or a record)")
     band = check_real("band", band, 0.0, 1.0)
     if ratio.low > 1 + band:
         return "slower"
     if ratio.high < 1 - band:
         return "faster"
-    return "no measurable difference"
+    if ratio.low >= 1 - band and ratio.high <= 1 + band:
+        return "within"
+    return "undecided"
+
+
+def phrase(key: str, band: float = DEAD_BAND) -> str:
+    """The book's words for a ``verdict`` key: "slower by more than 5 %", "faster by more than 5 %",
+    "within 5 %" or "not decided by this measurement"."""
+    if key not in VERDICTS:
+        raise ValueError(f"verdict {key!r} is not one of {', '.join(VERDICTS)}")
+    pct = f"{100 * check_real('band', band, 0.0, 1.0):g} %"
+    return {"slower": f"slower by more than {pct}", "faster": f"faster by more than {pct}",
+            "within": f"within {pct}", "undecided": "not decided by this measurement"}[key]
 
 
 class Timings(dict):
