@@ -8,8 +8,9 @@
     .venv/bin/python benchmarks/claims.py --part train --dataset cifar10 --epochs 15   # downloads CIFAR-10; GPU
 
 The device is CUDA when available, else the CPU (``--device`` overrides). Timings are medians over interleaved
-rounds after warm-up (``resnext_teach.timing``): medians with their interval, ratios with a 95% interval and
-the word it supports; they describe this machine only. FLOPs are multiply-adds, as in the ResNeXt paper.
+rounds after warm-up (``resnext_teach.timing``): medians with their interval, ratios with a 95% interval, from
+one run on this machine (no word: the book's words come from recorded campaigns, ``python -m
+resnext_teach.experiments.campaign``). FLOPs are multiply-adds, as in the ResNeXt paper.
 """
 
 from __future__ import annotations

@@ -134,9 +134,10 @@ class Timing:
         return len(self.times)
 
     def __str__(self) -> str:
-        low, high = self.interval
-        return (f"{self.label}: {self.median * 1e3:.2f} ms, {self.coverage:.0%} interval [{low * 1e3:.2f}, "
-                f"{high * 1e3:.2f}] ms ({self.rounds} rounds of {self.calls} call{'s' * (self.calls > 1)})")
+        low, high = self.interval  # the book states its one level once: at least CONFIDENCE, unless too few rounds
+        level = "" if self.coverage >= CONFIDENCE else f" (only {self.coverage:.0%}: too few rounds)"
+        return (f"{self.label}: {self.median * 1e3:.2f} ms, interval [{low * 1e3:.2f}, {high * 1e3:.2f}] ms{level} "
+                f"({self.rounds} rounds of {self.calls} call{'s' * (self.calls > 1)})")
 
 
 @dataclass(frozen=True)
@@ -181,8 +182,8 @@ def verdict(ratio: Ratio, band: float = DEAD_BAND) -> str:
 def phrase(key: str, band: float = DEAD_BAND) -> str:
     """The book's words for a ``verdict`` key: "slower by more than 5 %", "faster by more than 5 %",
     "within 5 %" or "not decided by this measurement"."""
-    if key not in VERDICTS:
-        raise ValueError(f"verdict {key!r} is not one of {', '.join(VERDICTS)}")
+    if not isinstance(key, str) or key not in VERDICTS:
+        raise ValueError(f"key={key!r} is not one of {', '.join(VERDICTS)} (what timing.verdict returns)")
     pct = f"{100 * check_real('band', band, 0.0, 1.0):g} %"
     return {"slower": f"slower by more than {pct}", "faster": f"faster by more than {pct}",
             "within": f"within {pct}", "undecided": "not decided by this measurement"}[key]

@@ -521,6 +521,7 @@ API: dict[str, Api] = {
                                dict(num_threads="optional size")),
     "timing.verdict": Api(timing.verdict, lambda: dict(ratio=timing.Ratio("a", "b", 1.2, 1.1, 1.3, 3), band=0.05),
                           dict(ratio="ratio", band="real0")),
+    "timing.phrase": Api(timing.phrase, lambda: dict(key="within", band=0.05), dict(key="verdict key", band="real0")),
     "roofline.measure_peaks": Api(roofline.measure_peaks, lambda: dict(size=16, threads=1, rounds=2),
                                   dict(size="size", threads="size", rounds="count"), builds=True),
     "roofline.peak_of": Api(roofline.peak_of, lambda: dict(peaks=roofline.measure_peaks(size=16, rounds=2)),
@@ -581,9 +582,11 @@ NOT_IN_API = {
     # called by PyTorch's FlopCounterMode with the shapes of a real convolution_backward
     "flops.grouped_conv_backward_flop",
     # takes no argument
-    "timing.quiet_allocator", "timing.default_allocator",
+    "timing.quiet_allocator",
     # a check (test_validation_helpers_name_the_argument style): covered through time_modules and time_layers
     "timing.check_timeable",
+    # a helper of time_layers (and of the campaign's roofline experiment), given what time_layers checked first
+    "roofline.distinct_convs",
     # the checks themselves: test_validation_helpers_name_the_argument
     "validation.ArgumentTypeError", "validation.describe", "validation.check_int", "validation.check_positive_int",
     "validation.check_bool", "validation.check_positive_real", "validation.check_pair", "validation.check_divides",
@@ -658,6 +661,7 @@ BAD: dict[str, list[object]] = {
     "modules": [None, [], {}, {"conv": 5}, {5: nn.Conv2d(1, 1, 1)}, [nn.Conv2d(1, 1, 1)], "conv"],
     "fns": [None, [], {}, {"f": 5}, {5: lambda: None}, [lambda: None], "f"],
     "ratio": [None, 1.2, "slower", (1.1, 1.3)],
+    "verdict key": [None, 5, "", "no measurable difference", ["slower"], ("within",)],
     "kind rate": [None, 5, "3×3", (1, 2)],
     "peaks": [None, {}, {"matmul": 5e10}, [5e10], 5e10],
 }

@@ -117,7 +117,7 @@ def test_check_timing_words_against_the_rule_by_hand():
     assert slower == {"B", "E"}
     assert check_timing_words("".join(sorted(slower))) and check_timing_words(set(slower))
     assert check_timing_words(["e", "b"])  # letters in either case, in a container
-    for wrong, hint in [("ABCE", "middle value"), ("BCE", "dead band"), ("ABE", "whole interval"),
+    for wrong, hint in [("ABCE", "middle value"), ("BCE", "inside the band"), ("ABE", "whole interval"),
                         ("D", "whole interval lies"), ("B", "whole interval lies"), ("X", "not one of them")]:
         feedback = check_timing_words(wrong)
         assert not feedback and hint in feedback.message, (wrong, feedback)

@@ -18,10 +18,10 @@ from resnext_teach.timing import (
     Timing,
     Timings,
     _median_rank,
-    default_allocator,
     quiet_allocator,
     time_interleaved,
     time_modules,
+    phrase,
     verdict,
 )
 
@@ -67,27 +67,34 @@ def test_ratio_is_the_geometric_mean_of_paired_rounds_with_a_t_interval():
     assert r.value == pytest.approx(math.exp(statistics.fmean(logs)))
     assert (r.low, r.high) == pytest.approx((math.exp(statistics.fmean(logs) - half),
                                              math.exp(statistics.fmean(logs) + half)))
-    assert r.rounds == 4 and r.word() == "slower"
+    assert r.rounds == 4 and verdict(r) == "slower" and r.word() == "slower by more than 5 %"
     # the pairing matters: a common slow round cancels
     drift = Timings({"a": Timing("a", (1.0, 2.0, 4.0), 1), "b": Timing("b", (1.0, 2.0, 4.0), 1)}, environment())
-    assert drift.ratio("a", "b").value == pytest.approx(1.0) and drift.ratio("a", "b").word() == "no measurable difference"
+    assert drift.ratio("a", "b").value == pytest.approx(1.0) and verdict(drift.ratio("a", "b")) == "within"
     with pytest.raises(KeyError, match="'c' was not timed"):
         drift.ratio("a", "c")
     with pytest.raises(ValueError, match="both 'a'"):
         drift.ratio("a", "a")
 
 
-@pytest.mark.parametrize("low, high, word", [
-    (1 + DEAD_BAND + 0.01, 1.3, "slower"),
-    (1.01, 1.2, "no measurable difference"),  # the interval reaches into the dead band
-    (0.97, 1.03, "no measurable difference"),
-    (0.5, 1 - DEAD_BAND - 0.01, "faster"),
-    (0.5, 1.5, "no measurable difference"),  # too noisy to say
+@pytest.mark.parametrize("low, high, key, words", [
+    (1 + DEAD_BAND + 0.01, 1.3, "slower", "slower by more than 5 %"),
+    (1.01, 1.2, "undecided", "not decided by this measurement"),  # crosses the band's upper edge
+    (1.01, 1.04, "within", "within 5 %"),  # excludes 1, yet wholly inside the band: never "no difference"
+    (0.97, 1.03, "within", "within 5 %"),
+    (0.5, 1 - DEAD_BAND - 0.01, "faster", "faster by more than 5 %"),
+    (0.5, 1.5, "undecided", "not decided by this measurement"),  # crosses both edges
+    (0.9, 0.99, "undecided", "not decided by this measurement"),  # crosses the lower edge
 ])
-def test_verdict_comes_from_the_interval_and_the_dead_band(low, high, word):
+def test_verdict_names_where_the_interval_lies_against_the_band(low, high, key, words):
     ratio = Ratio("a", "b", (low * high) ** 0.5, low, high, 7)
-    assert verdict(ratio) == word == ratio.word()
-    assert verdict(ratio, band=0.0) in ("slower", "faster") or low <= 1 <= high
+    assert verdict(ratio) == key and ratio.word() == phrase(key) == words
+    assert str(ratio).endswith("over 7 paired rounds")  # a printed ratio carries no word
+
+
+def test_phrase_refuses_a_key_outside_the_vocabulary():
+    with pytest.raises(ValueError, match="'no measurable difference' is not one of slower, faster, within"):
+        phrase("no measurable difference")
 
 
 def test_time_interleaved_rotates_the_order_and_times_enough_calls():
@@ -145,7 +152,7 @@ def test_allocator_settings_apply_on_glibc():
 
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         pytest.skip("glibc only")
-    assert default_allocator() is True and quiet_allocator() is True
+    assert quiet_allocator() is True
 
 
 def test_environment_names_the_machine():

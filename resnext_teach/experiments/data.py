@@ -25,6 +25,7 @@ from .splits import SPLIT_SEED, DataSplits, check_split_seed, part_size, stratif
 
 DIGITS_CLASSES = tuple(str(i) for i in range(10))
 DIGITS_IMAGES = 1797  # images in scikit-learn's digits
+UCI_DIGITS_IMAGES = 5620  # the UCI "optical recognition of handwritten digits" set; scikit-learn ships its test part
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)  # per-channel mean and std of the CIFAR-10 training images
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)

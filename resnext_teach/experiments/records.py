@@ -94,6 +94,19 @@ class Record:
         rounds = sum(len(run[first]) for run in self.runs)
         return Ratio(first, second, math.exp(mean), math.exp(mean - half), math.exp(mean + half), rounds, n)
 
+    def combined(self, sums: dict[str, dict[str, float]]) -> Record:
+        """A record of sums: ``sums[new_label] = {label: weight}`` adds the weighted times of each round (e.g. every
+        layer of a kind, each weighted by how many layers share its shape), process by process, so that the sums'
+        ratios keep the pairing of rounds and the interval over processes."""
+        for parts in sums.values():
+            for label in parts:
+                self._check(label)
+        runs = tuple({new: tuple(sum(weight * run[label][i] for label, weight in parts.items())
+                                 for i in range(len(run[next(iter(parts))])))
+                      for new, parts in sums.items()} for run in self.runs)
+        return Record(self.experiment, self.description, self.settings, self.provenance, self.rules,
+                      {new: {} for new in sums}, runs)
+
     def decide(self, rule: Rule) -> Decision:
         """``rule``'s verdict on this record (its comparison, read with ``ratio``)."""
         if rule.experiment != self.experiment:
@@ -110,7 +123,7 @@ class Record:
         low, high = self.load_range()
         return (f"record {self.experiment}: {self.description}\n  measured on {self.where()}\n"
                 f"  {self.processes} fresh processes x {p['rounds']} interleaved rounds after {p['warmup']} warm-up "
-                f"calls; load average {low:.1f} to {high:.1f}; commit {p['commit'][:10]}")
+                f"call{'s' * (p['warmup'] != 1)}; load average {low:.1f} to {high:.1f}; commit {p['commit'][:10]}")
 
 
 def record_from_dict(data: dict) -> Record:

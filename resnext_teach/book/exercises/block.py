@@ -28,8 +28,9 @@ STRIDED_BLOCK = dict(in_channels=256, planes=128, cardinality=32, bottleneck_wid
 STRIDED_INPUT = 56
 
 # Exercise 4: which of these blocks get a projection shortcut (``downsample``)?
-# Exercise 5: which of these timed comparisons may be called "slower"? Each is a time ratio (candidate over
-# reference) with its 95 % interval, as ``Timings.ratio`` gives it: (ratio, low, high).
+# Exercise 5: which of these comparisons may be called "slower by more than 5 %"? Illustrative values, made up for
+# the exercise (not measured): each is a time ratio (candidate over reference) with its 95 % interval, (ratio, low,
+# high). The solution's letters are computed from them by ``timing.verdict``.
 VERDICT_CHOICES: dict[str, tuple[float, float, float]] = {
     "A": (1.08, 0.97, 1.20),
     "B": (1.12, 1.07, 1.18),
@@ -250,19 +251,21 @@ _VERDICT = Exercise(
     slips=lambda choices: {
         "A ratio above 1 is not enough: a noisy measurement gives such ratios by chance. The word comes from the "
         "interval, not from the middle value.": {k for k, (ratio, _, _) in choices.items() if ratio > 1},
-        "An interval that excludes 1 is not enough either: a precisely measured difference of a few percent falls "
-        "in the dead band, where the book says no measurable difference.": {
+        "An interval that excludes 1 is not enough either: a precisely measured difference of a few percent lies "
+        "inside the band, where the book says within 5 %.": {
             k for k, (_, low, _) in choices.items() if low > 1},
-        "The middle value beyond the dead band is not enough: the whole interval has to lie beyond it.": {
+        "The middle value beyond the band is not enough: the whole interval has to lie beyond it.": {
             k for k, (ratio, _, _) in choices.items() if ratio > 1 + DEAD_BAND},
     },
-    method=(f"For each line, ask where the whole interval lies: above {1 + DEAD_BAND:.2f} is slower, below "
-            f"{1 - DEAD_BAND:.2f} faster, anything else no measurable difference."),
+    method=(f"For each line, ask where the whole interval lies against the band from {1 - DEAD_BAND:.2f} to "
+            f"{1 + DEAD_BAND:.2f}: wholly above it, wholly below it, wholly inside it, or across one of its edges. "
+            "Only the first earns the word slower."),
     echo=lambda chosen, choices: (f"{', '.join(sorted(chosen))}: only there does the whole interval lie above "
                                   f"{1 + DEAD_BAND:.2f}."),
 )
 
 
 def check_timing_words(answer: object) -> Feedback:
-    """Exercise 5: the letters of ``VERDICT_CHOICES`` that ``timing.verdict`` calls "slower"."""
+    """Exercise 5: the letters of ``VERDICT_CHOICES`` whose interval ``timing.verdict`` calls "slower" (by more
+    than 5 %)."""
     return _VERDICT.check(answer)
