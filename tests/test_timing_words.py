@@ -12,6 +12,7 @@ from conftest import ROOT
 from resnext_teach.experiments.evidence import Roofline, memory_sentence, word_sentence
 from resnext_teach.experiments.records import load_record
 from resnext_teach.experiments.rules import CLAIM_4A, CLAIM_4B
+from resnext_teach.timing import VERDICTS, phrase
 
 
 def _forms():
@@ -19,7 +20,7 @@ def _forms():
     return {"forms_a": word_sentence(forms.ratio("(a) aggregated", "(c) grouped")),
             "forms_b": word_sentence(forms.ratio("(b) concatenated", "(c) grouped")),
             "forms_resnet": word_sentence(forms.ratio("(c) grouped", "ResNet block"), than="the ResNet block"),
-            "forms_where": forms.where()}
+            "forms_where": forms.where(), **{f"word_{key}": phrase(key) for key in VERDICTS}}
 
 
 def _roofline():
@@ -44,7 +45,11 @@ def _claims():
             "c4_b1": word_sentence(networks.ratio("resnext50_32x4d batch 1", "resnet50 batch 1"), than="ResNet-50"),
             "c4_cl_32": word_sentence(formats.ratio("NCHW G=32", "NHWC G=32")),
             "c4_cl_1": word_sentence(formats.ratio("NCHW G=1", "NHWC G=1")),
-            "c4_rule_a": CLAIM_4A.text, "c4_rule_b": CLAIM_4B.text, "c4_net_where": networks.where()}
+            "c4_rule_a": CLAIM_4A.text, "c4_rule_b": CLAIM_4B.text, "c4_net_where": networks.where(),
+            "c4_ratio_b8": networks.ratio("resnext50_32x4d batch 8", "resnet50 batch 8").value,
+            "c4_ratio_b1": networks.ratio("resnext50_32x4d batch 1", "resnet50 batch 1").value,
+            "c4_resnet_ms_b8": networks.timing("resnet50 batch 8").median * 1e3,
+            "c4_resnext_ms_b8": networks.timing("resnext50_32x4d batch 8").median * 1e3}
 
 
 EXPECTED = {"04_resnext_block": _forms, "05_full_model": _roofline, "06_testing_the_claims": _claims}
@@ -85,9 +90,9 @@ def _assigned_from_live_calls(tree: ast.AST) -> set[str]:
     while changed:
         changed = False
         for node in ast.walk(tree):
-            if not isinstance(node, (ast.Assign, ast.AugAssign, ast.For)):
+            if not isinstance(node, (ast.Assign, ast.AugAssign)):  # loop variables are rebound everywhere: not followed
                 continue
-            value = node.iter if isinstance(node, ast.For) else node.value
+            value = node.value
             calls = {getattr(n.func, "attr", getattr(n.func, "id", None)) for n in ast.walk(value)
                      if isinstance(n, ast.Call)}
             names = {n.id for n in ast.walk(value) if isinstance(n, ast.Name)}
