@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import textwrap
 import statistics
 from dataclasses import dataclass
 from importlib import resources
@@ -121,9 +122,11 @@ class Record:
     def __str__(self) -> str:
         p = self.provenance
         low, high = self.load_range()
-        return (f"record {self.experiment}: {self.description}\n  measured on {self.where()}\n"
-                f"  {self.processes} fresh processes x {p['rounds']} interleaved rounds after {p['warmup']} warm-up "
-                f"call{'s' * (p['warmup'] != 1)}; load average {low:.1f} to {high:.1f}; commit {p['commit'][:10]}")
+        lines = (f"record {self.experiment}: {self.description}",
+                 f"measured on {self.where()}",
+                 f"{self.processes} fresh processes x {p['rounds']} interleaved rounds after {p['warmup']} warm-up "
+                 f"call{'s' * (p['warmup'] != 1)}; load average {low:.1f} to {high:.1f}; commit {p['commit'][:10]}")
+        return "\n".join(textwrap.fill(line, 80, subsequent_indent="  ") for line in lines)
 
 
 def record_from_dict(data: dict) -> Record:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import textwrap
 from dataclasses import dataclass, field
 
 from ..timing import CONFIDENCE, DEAD_BAND, Ratio, phrase, verdict
@@ -44,6 +45,11 @@ class Rule:
                        text=self.text, outcomes=self.outcomes, params=self.params, band=DEAD_BAND,
                        confidence=CONFIDENCE)
         return hashlib.sha256(json.dumps(decides, sort_keys=True).encode()).hexdigest()
+
+    def __str__(self) -> str:
+        """The rule and its history, as the page prints them (lines of at most 80 characters; "95 %" unbroken)."""
+        parts = (f"The rule for {self.name}: {self.text}", f"When it was fixed: {self.history}")
+        return "\n".join(textwrap.fill(part.replace(" %", "\u00a0%"), 80) for part in parts)
 
 
 @dataclass(frozen=True)
