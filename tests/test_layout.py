@@ -5,10 +5,14 @@ small and says what it holds (CONTRIBUTING.md, "How the pieces fit")."""
 import ast
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 (the package declares >=3.10): requirements.txt installs tomli there
+    import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "resnext_teach"
