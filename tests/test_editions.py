@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT / "_ext"))
 sys.path.insert(0, str(ROOT / "scripts"))
 import book_state  # noqa: E402
 import editions  # noqa: E402
+from resnext_book import raw_myst  # noqa: E402
 from export_student import export  # noqa: E402
 
 from resnext_teach import __version__  # noqa: E402
@@ -91,6 +92,7 @@ def test_no_myst_markup_and_no_outputs_in_any_edition_or_exported_student_notebo
                 marks = [m.group(0) for m in editions.MYST_ONLY.finditer(cell.source)]
                 assert not marks, f"{path.name} cell {i} shows MyST markup raw in Colab: {marks}"
                 assert "{glue" not in cell.source and "{cite" not in cell.source and "{solution" not in cell.source
+                assert not raw_myst(cell.source), f"{path.name} cell {i}: {raw_myst(cell.source)} (code spans included)"
             else:
                 assert not cell.get("outputs") and cell.get("execution_count") is None, f"{path.name} cell {i}"
             assert "tags" not in cell.metadata or not cell.metadata["tags"], "Colab ignores tags: editions carry none"
