@@ -98,8 +98,11 @@ def environment() -> list[str]:
     on every folder Python imports from: an upgraded torch or tqdm changes it."""
     found = set()
     for entry in sys.path:
+        where = Path(entry or ".").resolve()
+        if where.is_relative_to(ROOT.resolve()) and not where.is_relative_to((ROOT / ".venv").resolve()):
+            continue  # the checkout itself (a test's or a script's folder, an egg-info) is not the environment
         try:
-            names = os.listdir(entry) if entry else []
+            names = os.listdir(entry)
         except OSError:
             continue
         found.update(f"{entry}/{n}" for n in names if n.endswith((".dist-info", ".egg-info")))
@@ -213,8 +216,10 @@ def prepare() -> int:
     changed = _changed_pages(old, new)
     if changed:
         print("[book] pages changed, executed again: " + ", ".join(changed))
-    else:
+    elif old.get("edition_ref") != new["edition_ref"]:
         print(f"[book] only the editions' pinned commit changed ({new['edition_ref']}): the editions are rewritten")
+    else:
+        print("[book] the HTML is missing: written again from what Sphinx keeps")
     for page in changed:
         _doctree(page).unlink(missing_ok=True)  # Sphinx reads a page again when its doctree is missing
     kept = {p: h for p, h in old.get("pages", {}).items() if p not in changed}
