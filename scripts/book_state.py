@@ -17,9 +17,10 @@ the entries that the coming build leaves valid (a failed or interrupted build th
 asked to rebuild, not every page), and ``done`` records the fingerprint taken *before* the build, so a file edited
 while the build ran is still seen as changed by the next one.
 
-The package is fingerprinted by its syntax tree without docstrings and comments: editing those cannot change what a
-page shows (no page shows a docstring, a source line or a traceback of the package: ``tests/test_book_state.py``
-checks that), so it executes nothing again; any change to code does.
+The package is fingerprinted by its syntax tree without docstrings and comments, so editing those executes nothing
+again (any change to code does), as long as nothing can show them: while a package module or a page reads a
+docstring or source (``__doc__``, ``inspect.getdoc``, ``help(``, ...) or a page shows a traceback (whose lines and
+line numbers come from the package), the package is hashed as written.
 
     python scripts/book_state.py prepare   # before `jupyter-book build`; exit 0: build, exit 3: up to date
     python scripts/book_state.py done      # after a successful build: record what it read
@@ -68,10 +69,21 @@ def _files(entry: str) -> list[Path]:
     return [path] if path.is_file() else []
 
 
-def _meaning(path: Path) -> bytes:
-    """A package module without its docstrings and comments (its syntax tree); any other file as it is."""
+# What could put a docstring, a comment or a source line of the package on a page: while any package module or page
+# does one of these, the package is hashed as written (docstrings and comments included).
+SHOWS_SOURCE = re.compile(r"__doc__|\bgetdoc\b|\bgetsource|\bhelp\(|\btraceback\b|\?\?|raises-exception")
+
+
+def docs_may_show() -> bool:
+    """True when a package module or a page reads docstrings or source, or a page shows a traceback."""
+    texts = [p for p in _files("resnext_teach") if p.suffix == ".py"] + pages()
+    return any(SHOWS_SOURCE.search(p.read_text(encoding="utf-8", errors="replace")) for p in texts)
+
+
+def _meaning(path: Path, strip_docs: bool) -> bytes:
+    """A package module without its docstrings and comments (its syntax tree) when ``strip_docs``; else the file."""
     data = path.read_bytes()
-    if path.suffix != ".py" or "resnext_teach" not in path.relative_to(ROOT).parts[:1]:
+    if not strip_docs or path.suffix != ".py" or "resnext_teach" not in path.relative_to(ROOT).parts[:1]:
         return data
     try:
         tree = ast.parse(data)
@@ -86,10 +98,10 @@ def _meaning(path: Path) -> bytes:
     return ast.dump(tree, include_attributes=False).encode()
 
 
-def _digest(paths: list[Path]) -> str:
+def _digest(paths: list[Path], strip_docs: bool = False) -> str:
     h = hashlib.sha256()
     for path in paths:
-        h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + _meaning(path) + b"\0")
+        h.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + _meaning(path, strip_docs) + b"\0")
     return h.hexdigest()
 
 
@@ -146,7 +158,7 @@ def fingerprint() -> dict:
     return {
         "python": sys.version,
         "environment": hashlib.sha256("\n".join(env).encode()).hexdigest(),
-        "code": _digest(code),
+        "code": _digest(code, strip_docs=not docs_may_show()),
         "pages": {p.relative_to(ROOT).as_posix(): _digest([p]) for p in pages()},
         "edition_ref": edition_ref(),
     }
