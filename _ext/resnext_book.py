@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging as logging_
 import re
 import shutil
 import sys
@@ -86,7 +87,7 @@ def edition_ref(build: Path) -> str | None:
 
 # A MyST role or directive that reached the reader as text: "{glue:text}", "{cite:p}", "{ref}", "```{exercise}".
 RAW_MYST = re.compile(r"\{[a-z][a-z0-9_+.-]*(?::[a-z0-9_+.-]+)*\}|^[ \t]*(?:`{3,}|~{3,}|:{3,})\{[^}\n]*\}", re.M)
-MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)  # inline math may wrap lines
 
 
 def raw_myst(text: str) -> list[str]:
@@ -111,6 +112,50 @@ def _no_raw_myst_on_the_page(app: Sphinx, doctree: nodes.document, docname: str)
         if language.startswith("{") and language.endswith("}"):  # ```{name} that MyST did not run as a directive
             LOGGER.warning(f"a directive shown as a code block: {language}", location=block, type="resnext",
                            subtype="raw")
+
+
+class _Progress(logging_.Handler):
+    """Which pages this build read and wrote without a warning: after a failed build (-W: any warning), the next one
+    need not execute them again. Written at build-finished to ``_build/book-state.progress.json`` with the
+    fingerprint ``scripts/book_state.py prepare`` took (``book-state.pending.json``), which merges it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging_.WARNING)
+        self.read: set[str] = set()
+        self.locations: list[str | None] = []
+
+    def emit(self, record: logging_.LogRecord) -> None:
+        self.locations.append(getattr(record, "location", None))
+
+    def before_read(self, app: Sphinx, env, docnames: list[str]) -> None:
+        self.read.update(docnames)
+
+    def finished(self, app: Sphinx, exception: Exception | None) -> None:
+        build = Path(app.outdir).parent
+        try:
+            pending = json.loads((build / "book-state.pending.json").read_text())
+        except (OSError, ValueError):
+            return  # not a build that scripts/book_state.py prepared
+        if exception is not None or any(not isinstance(where, str) for where in self.locations):
+            return  # interrupted, or a warning that names no page: nothing is known to be good
+        root = Path(app.srcdir).resolve()
+        good = {}
+        for docname in self.read:
+            path = Path(str(app.env.doc2path(docname))).resolve()
+            page = path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+            if page in pending["pages"] and not any(where.split(":")[0] == str(path) or
+                                                    where.startswith(str(path) + ":") for where in self.locations):
+                good[page] = pending["pages"][page]
+        shared = {key: pending[key] for key in ("python", "environment", "code")}
+        (build / "book-state.progress.json").write_text(json.dumps({**shared, "pages": good}, indent=1))
+
+
+def track_progress(app: Sphinx) -> None:
+    """Record the pages a failed build finished (see ``_Progress``)."""
+    progress = _Progress()
+    logging_.getLogger("sphinx").addHandler(progress)
+    app.connect("env-before-read-docs", progress.before_read)
+    app.connect("build-finished", progress.finished)
 
 
 def _ancestors(node: nodes.Node):
@@ -254,5 +299,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _config_inited)
     app.connect("env-get-updated", _renumber_exercises, priority=900)
     app.connect("doctree-resolved", _no_raw_myst_on_the_page)
+    track_progress(app)
     app.connect("build-finished", _build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -14,8 +14,9 @@ every installed distribution's version: "code"), one per page, and the commit th
 
 The record is written in two steps, so that no failure can make a stale build look current: ``prepare`` keeps only
 the entries that the coming build leaves valid (a failed or interrupted build then re-executes only the pages it was
-asked to rebuild, not every page), and ``done`` records the fingerprint taken *before* the build, so a file edited
-while the build ran is still seen as changed by the next one.
+asked to rebuild, and of those not the ones it finished without a warning, which the book's extension records in
+``book-state.progress.json``), and ``done`` records the fingerprint taken *before* the build, so a file edited while
+the build ran is still seen as changed by the next one.
 
 The package is fingerprinted by its syntax tree without docstrings and comments, so editing those executes nothing
 again (any change to code does), as long as nothing can show them: while a package module or a page reads a
@@ -60,6 +61,10 @@ def stamp() -> Path:
 
 def pending() -> Path:
     return build_dir() / "book-state.pending.json"
+
+
+def progress() -> Path:
+    return build_dir() / "book-state.progress.json"  # the pages a failed build finished (_ext/resnext_book.py)
 
 
 def _files(entry: str) -> list[Path]:
@@ -213,8 +218,22 @@ def _doctree(page: str) -> Path:
     return build_dir() / ".doctrees" / Path(page).with_suffix(".doctree")
 
 
+def _merge_progress(old: dict | None) -> dict | None:
+    """The record plus the pages that a failed build finished under the same code (then forgets them)."""
+    try:
+        finished = json.loads(progress().read_text())
+    except (OSError, ValueError):
+        return old
+    progress().unlink()
+    if old is None or any(finished.get(key) != old.get(key) for key in SHARED):
+        return old
+    merged = {**old, "pages": {**old.get("pages", {}), **finished["pages"]}}
+    _write(stamp(), merged)
+    return merged
+
+
 def prepare() -> int:
-    old, new = recorded(), fingerprint()
+    old, new = _merge_progress(recorded()), fingerprint()
     _write(pending(), new)  # what `done` records: what this build is about to read
     if old is not None and old == new and (build_dir() / "html" / "index.html").is_file():
         print("[book] up to date: nothing the book reads has changed since the last build")
@@ -247,6 +266,7 @@ def done() -> int:
         return 1
     _write(stamp(), before)
     pending().unlink()
+    progress().unlink(missing_ok=True)
     return 0
 
 

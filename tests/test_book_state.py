@@ -196,3 +196,24 @@ def test_a_docstring_edit_executes_every_page_again_while_something_can_show_it(
     module.write_text(module.read_text().replace("Twice x.", "Two times x."))
     assert not book_state.is_current()
     assert book_state.prepare() == 0 and not (book / "_build" / ".doctrees").exists()
+
+
+@pytest.mark.book
+def test_a_failed_first_build_keeps_the_pages_it_finished_without_a_warning(book):
+    """After a package change every page runs; if one fails (-W: any warning), the next build runs only that one:
+    the book's extension records the pages read and written without a warning (book-state.progress.json)."""
+    (book / "conf.py").write_text(CONF + f"import sys\nsys.path.insert(0, {str(ROOT / '_ext')!r})\n"
+                                  "from resnext_book import track_progress\n"
+                                  "def setup(app):\n    track_progress(app)\n")
+    (book / "chapters" / "02_b.md").write_text("# Chapter B\n\nsee {unknownrole}`x`\n")
+    assert book_state.prepare() == 0  # no record: every page
+    failed = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-d",
+                             str(book / "_build" / ".doctrees"), str(book), str(book / "_build" / "html")],
+                            capture_output=True, text=True)
+    assert failed.returncode != 0 and "unknownrole" in failed.stderr
+    doctrees = book / "_build" / ".doctrees"
+    assert book_state.prepare() == 0
+    assert (doctrees / "chapters" / "01_a.doctree").exists(), "chapter A finished: it is not executed again"
+    assert not (doctrees / "chapters" / "02_b.doctree").exists(), "chapter B warned: it runs again"
+    assert set(book_state.recorded()["pages"]) >= {"chapters/01_a.md", "intro.md"}
+    assert "chapters/02_b.md" not in book_state.recorded()["pages"]

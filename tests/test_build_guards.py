@@ -29,7 +29,8 @@ def test_raw_roles_and_directives_are_found_in_code_spans_and_prose_and_nowhere_
                                                                                     ":::{admonition}"]
     # an edition's Markdown and a page's text: numbers, math (LaTeX braces), Python dicts and sets are not MyST
     clean = ("ResNeXt-50 has 25,028,904 parameters, $\\frac{C_{in}}{G}$ per group, $$\\mathrm{FLOPs}$$, "
-             "\\(\\text{groups}\\), {'groups': 32}, {1, 2}, `f\"{x:,}\"` is formatted")
+             "\\(\\text{groups}\\), {'groups': 32}, {1, 2}, `f\"{x:,}\"` is formatted, and $\\mathbf{y} = \\mathbf{x} +\n"
+             "  \\sum_{i=1}^{C} \\mathcal{T}_i(\\mathbf{x})$ wraps a line")
     assert raw_myst(clean) == []
 
 
