@@ -205,6 +205,7 @@ def test_a_failed_first_build_keeps_the_pages_it_finished_without_a_warning(book
     (book / "conf.py").write_text(CONF + f"import sys\nsys.path.insert(0, {str(ROOT / '_ext')!r})\n"
                                   "from resnext_book import track_progress\n"
                                   "def setup(app):\n    track_progress(app)\n")
+    (book / "intro.md").write_text("# Intro\n\n```{toctree}\nchapters/01_a\nchapters/02_b\n```\n")
     (book / "chapters" / "02_b.md").write_text("# Chapter B\n\nsee {unknownrole}`x`\n")
     assert book_state.prepare() == 0  # no record: every page
     failed = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-d",
