@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import functools
 import json
+import logging as logging_
 import re
 import shutil
-import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
+from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
@@ -28,6 +30,7 @@ import editions
 
 LOGGER = logging.getLogger(__name__)
 CHAPTER = re.compile(r"^chapters/(?P<number>\d+)_")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def repository(config) -> tuple[str, str, str]:
@@ -67,12 +70,99 @@ def _renumber_exercises(app: Sphinx, env) -> list[str]:
     return changed
 
 
-def _git_commit(root: Path) -> str | None:
+def edition_ref(build: Path) -> str | None:
+    """The commit the editions pin: the one ``scripts/book_state.py prepare`` recorded for this build (so the record
+    and the editions agree), else what its rule gives now (HEAD, or None when the package has uncommitted changes)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return out.stdout.strip() or None
+        return json.loads((build / "book-state.pending.json").read_text())["edition_ref"]
+    except (OSError, ValueError, KeyError):
+        pass
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import book_state
+    finally:
+        sys.path.pop(0)
+    return book_state.edition_ref()
+
+
+# A MyST role or directive that reached the reader as text: "{glue:text}", "{cite:p}", "{ref}", "```{exercise}".
+RAW_MYST = re.compile(r"\{[a-z][a-z0-9_+.-]*(?::[a-z0-9_+.-]+)*\}|^[ \t]*(?:`{3,}|~{3,}|:{3,})\{[^}\n]*\}", re.M)
+MATH = re.compile(r"\$\$.*?\$\$|\$[^$]+\$|\\\(.*?\\\)|\\\[.*?\\\]", re.S)  # inline math may wrap lines
+
+
+def raw_myst(text: str) -> list[str]:
+    """The MyST roles and directives left raw in ``text`` (prose, code spans included; math is skipped: its braces are
+    LaTeX's)."""
+    return [m.group(0).strip() for m in RAW_MYST.finditer(MATH.sub(" ", text))]
+
+
+def _no_raw_myst_on_the_page(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Warn (``-W``: fail the build) for every role or directive shown raw on a page, inline code included. Code
+    cells (their source and printed outputs are Python's, not MyST) and math are not prose."""
+    skip = (nodes.literal_block, nodes.math, nodes.math_block, nodes.raw, nodes.comment)
+    for node in doctree.findall(nodes.Text):
+        if any(isinstance(parent, skip) for parent in _ancestors(node)):
+            continue
+        marks = raw_myst(node.astext())
+        if marks:
+            LOGGER.warning(f"MyST markup shown raw on the page: {marks} (a role inside a code span is not parsed: "
+                           f"write it outside the backticks)", location=node.parent, type="resnext", subtype="raw")
+    for block in doctree.findall(nodes.literal_block):
+        language = str(block.get("language", ""))
+        if language.startswith("{") and language.endswith("}"):  # ```{name} that MyST did not run as a directive
+            LOGGER.warning(f"a directive shown as a code block: {language}", location=block, type="resnext",
+                           subtype="raw")
+
+
+class _Progress(logging_.Handler):
+    """Which pages this build read and wrote without a warning: after a failed build (-W: any warning), the next one
+    need not execute them again. Written at build-finished to ``_build/book-state.progress.json`` with the
+    fingerprint ``scripts/book_state.py prepare`` took (``book-state.pending.json``), which merges it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging_.WARNING)
+        self.read: set[str] = set()
+        self.locations: list[str | None] = []
+
+    def emit(self, record: logging_.LogRecord) -> None:
+        self.locations.append(getattr(record, "location", None))
+
+    def before_read(self, app: Sphinx, env, docnames: list[str]) -> None:
+        self.read.update(docnames)
+
+    def finished(self, app: Sphinx, exception: Exception | None) -> None:
+        build = Path(app.outdir).parent
+        try:
+            pending = json.loads((build / "book-state.pending.json").read_text())
+        except (OSError, ValueError):
+            return  # not a build that scripts/book_state.py prepared
+        if exception is not None or any(not isinstance(where, str) for where in self.locations):
+            return  # interrupted, or a warning that names no page: nothing is known to be good
+        root = Path(app.srcdir).resolve()
+        good = {}
+        for docname in self.read:
+            path = Path(str(app.env.doc2path(docname))).resolve()
+            page = path.relative_to(root).as_posix() if path.is_relative_to(root) else None
+            if page in pending["pages"] and not any(where.split(":")[0] == str(path) or
+                                                    where.startswith(str(path) + ":") for where in self.locations):
+                good[page] = pending["pages"][page]
+        shared = {key: pending[key] for key in ("python", "environment", "code")}
+        (build / "book-state.progress.json").write_text(json.dumps({**shared, "pages": good}, indent=1))
+
+
+def track_progress(app: Sphinx) -> None:
+    """Record the pages a failed build finished (see ``_Progress``)."""
+    progress = _Progress()
+    logging_.getLogger("sphinx").addHandler(progress)
+    app.connect("env-before-read-docs", progress.before_read)
+    app.connect("build-finished", progress.finished)
+
+
+def _ancestors(node: nodes.Node):
+    node = node.parent
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 def author_year(entry) -> str:
@@ -134,10 +224,11 @@ def make_book(app: Sphinx) -> editions.Book:
         for ident, (chapter, k) in found.items():
             numbers[ident] = f"{chapter}.{k}"
             labels[ident] = editions.Target(docname, ident, f"Exercise {chapter}.{k}")
-    commit = _git_commit(Path(app.srcdir))
+    commit = edition_ref(Path(app.outdir).parent)
     ref = commit or "main"  # the source branch (the launch branch holds only notebooks)
     install = f"resnext-teach[book] @ git+{url}@{ref}"
-    built = f"commit {commit[:7]}" if commit else "the working tree"
+    built = (f"commit {commit[:7]}" if commit else
+             "uncommitted changes to the package (a preview: its install cell installs the main branch)")
 
     def banner(docname: str, has_code: bool) -> str:
         where = f"*Notebook edition of [this page of the book]({pages}{docname}.html), built from {built}."
@@ -183,6 +274,11 @@ def write_editions(app: Sphinx) -> list[Path]:
         student = target / "student" / f"{Path(docname).name}_student.ipynb"
         pairs = [(colab, edition.colab)] + ([(student, edition.student)] if edition.exercises else [])
         for path, nb in pairs:
+            for i, cell in enumerate(nb.cells):
+                marks = raw_myst(cell.source) if cell.cell_type == "markdown" else []
+                if marks:
+                    LOGGER.warning(f"MyST markup left raw in the notebook edition, cell {i}: {marks}",
+                                   location=docname, type="resnext", subtype="raw")
             path.parent.mkdir(parents=True, exist_ok=True)
             nbformat.write(nb, path)
             written.append(path)
@@ -202,5 +298,7 @@ def setup(app: Sphinx) -> dict:
     _register_bibliography_style()
     app.connect("config-inited", _config_inited)
     app.connect("env-get-updated", _renumber_exercises, priority=900)
+    app.connect("doctree-resolved", _no_raw_myst_on_the_page)
+    track_progress(app)
     app.connect("build-finished", _build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
 # Make (or refresh, or repair) the project's virtual environment .venv with everything the book and the tests need.
-# Idempotent: re-installs only when requirements.txt or pyproject.toml changed since the last finished set-up; a
-# .venv that a set-up left half-made (no working pip, or no record of a finished install) is made again.
+# Idempotent: re-installs only when requirements.txt or pyproject.toml changed since the last finished set-up. A
+# .venv that this script made and left half-made (no working pip) is made again; a .venv that it did not make (a
+# `uv venv`, say, which has no pip) is never deleted: the script says what is wrong and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
 hash_of() { "$PYTHON" -c 'import hashlib, sys; print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[1:])).hexdigest())' "$@"; }
+made=.venv/.resnext-teach-made   # written by this script right after it creates .venv
 
-if [ -d .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
-  echo "[setup] .venv is incomplete (no working python or pip): making it again"
-  rm -rf .venv
+if [ -e .venv ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+  if [ -f "$made" ] && [ ! -L .venv ]; then
+    echo "[setup] .venv (made by this script) is incomplete (no working python or pip): making it again"
+    rm -rf .venv
+  else
+    echo "[setup] .venv exists but has no working python with pip, and this script did not make it (a \`uv venv\`" \
+         "has no pip): it is left as it is. Add pip to it (.venv/bin/python -m ensurepip), or move it away" \
+         "(mv .venv .venv.old) and run this again to make a new one." >&2
+    exit 1
+  fi
 fi
 if [ ! -x .venv/bin/python ]; then
   echo "[setup] creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
+  touch "$made"
 fi
 stamp=.venv/.resnext-teach-setup
 want=$(hash_of requirements.txt pyproject.toml)

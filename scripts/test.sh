@@ -2,8 +2,19 @@
 # Run every test (set-up included): build the book when it is not current (a broken build fails), then pytest.
 # Extra arguments go to pytest: `bash scripts/test.sh -k flops` (the build is skipped when nothing changed).
 # The browser tests (tests/browser) open the built book in Chromium with the network blocked.
+# `bash scripts/test.sh -m "not book"` is the unit tier: it needs neither the built book nor Chromium, so it skips both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+unit_only=0
+prev=""
+for arg in "$@"; do
+  if [ "$prev" = "-m" ] && [[ "$arg" == *"not book"* ]]; then unit_only=1; fi
+  prev=$arg
+done
+if [ "$unit_only" = 1 ]; then
+  bash scripts/setup.sh
+  exec .venv/bin/python -m pytest "$@"
+fi
 chromium=${RXT_CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   echo "[test] installing Chromium for the browser tests (apt-get)"

@@ -71,9 +71,9 @@ def executed_chapter():
     import nbformat
 
     cache: dict[str, ExecutedChapter] = {}
-    current = book_state.is_current()
+    current = book_state.is_current(editions=False)  # executed notebooks do not depend on the pinned commit
     if not current:
-        print("[tests] the build is not current: chapters are executed by the tests", book_state.stale_reasons())
+        print("[tests] the build is not current: chapters are executed by the tests", book_state.stale_reasons(False))
 
     def get(stem: str) -> ExecutedChapter:
         if stem not in cache:
@@ -91,19 +91,76 @@ def executed_chapter():
     return get
 
 
-# Tests that read the built book (its pages, editions or executed notebooks) or run notebooks are marked `book`;
-# the rest are the package's unit tests: `bash scripts/test.sh -m "not book"` runs just those.
+# Two tiers. The unit tier, `-m "not book"` (the package's unit tests, about a minute on a quiet 2-core machine), and
+# the book tier, `-m book`: tests that read the built book or run notebooks, plus the slow unit tests below (real
+# training runs, property tests over big blocks, Sphinx builds), which keep their coverage in the full suite.
 BOOK_MODULES = {"test_editions", "test_built_site", "test_colab_like", "test_notebooks", "test_syllabus_and_exports",
                 "test_timing_words"}
+SLOW = (  # node id prefixes: seconds of CPU each (measured with --durations), valuable, so run by the full suite
+    "test_blocks.py::test_all_forms_agree_after_conversion",
+    "test_ch06_claims.py::test_channel_jacobian_of_a_block_is_dense_and_rejects_batches",
+    "test_ch06_claims.py::test_model_latencies_on_small_models",
+    "test_counting.py::test_macs_equal_flop_counter_over_two",
+    "test_data.py::test_training_runs_of_different_seeds_use_the_same_images",
+    "test_exercises_claims.py::test_check_jacobian_zeros",
+    "test_experiments_bad_input.py::test_none_still_means_no_limit_where_the_signature_says_so",
+    "test_experiments_bad_input.py::test_the_seeds_of_train_models_are_a_list_of_distinct_seeds",
+    "test_experiments_bad_input.py::test_a_diverged_run_stops_with_the_epoch_and_the_advice",
+    "test_experiments_bad_input.py::test_training_two_runs_at_a_time_gives_the_same_runs_bit_for_bit",
+    "test_explorer_core.py::test_a_data_explorer_carries_its_data_in_every_pane_and_a_fixed_one_none[block-dataflow]",
+    "test_explorer_core.py::test_every_explorer_builds_its_default_pane[model-family]",
+    "test_explorer_core.py::test_every_explorer_widget_holds_every_pane_in_order_with_one_link_per_stack[block-dataflow]",
+    "test_explorer_core.py::test_a_data_explorer_carries_its_data_in_every_pane_and_a_fixed_one_none[model-family]",
+    "test_training.py::test_training_learns_and_history_is_consistent",
+    "test_explorers_mechanism.py::test_widget_holds_every_pane_in_order_and_show_is_one_output[grouped-image]",
+    "test_grouped_conv.py::test_from_scratch_equals_pytorch_both_ways",
+    "test_grouped_conv.py::test_mask_is_where_the_gradient_flows",
+    "test_training.py::test_training_is_deterministic",
+    "test_training.py::test_channels_last_training_is_deterministic_and_computes_the_same_function",
+    "test_training.py::test_training_with_augmentation_is_deterministic",
+    "test_training.py::test_train_models_runs_every_model_and_seed_and_writes_no_stderr",
+    "test_training.py::test_train_models_draws_the_data_per_seed_and_shares_it_between_models",
+)
+# A unit test that needs more CPU than this fails, naming the limit: move it to SLOW or make it smaller (CPU time,
+# all threads, so a busy machine does not trip it).
+UNIT_CPU_LIMIT_S = 15.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "book: reads the built book or executes notebooks (the rest are unit tests)")
+    config.addinivalue_line("markers", "book: the slow tier: reads the built book, executes notebooks, or takes "
+                                       "seconds of CPU (the rest are the unit tests)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         module = Path(str(item.fspath))
+        node = item.nodeid.split("tests/", 1)[-1]
         if (module.stem in BOOK_MODULES or module.parent.name == "browser"
-                or "executed_chapter" in getattr(item, "fixturenames", ())):
+                or "executed_chapter" in getattr(item, "fixturenames", ()) or node.startswith(SLOW)):
             item.add_marker(pytest.mark.book)
+
+
+class UnitTestTooSlow(Exception):
+    pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    """The unit tier's timeout: UNIT_CPU_LIMIT_S seconds of process CPU time (SIGPROF) per unit test."""
+    import signal
+
+    if item.get_closest_marker("book") is not None or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise UnitTestTooSlow(f"{item.nodeid} used over {UNIT_CPU_LIMIT_S:.0f} s of CPU: a unit test must be "
+                              "small (meta device, tiny inputs); move it to SLOW in tests/conftest.py if it cannot be")
+
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, UNIT_CPU_LIMIT_S)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)

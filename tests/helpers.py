@@ -73,17 +73,19 @@ def assert_never_reveals(feedback, *answers: object, ignore: Iterable[str] = ())
 
 # --- shared by the tests of several modules: reference numbers, real layers measured, meta-device models ---
 
-RESNEXT50_PARAMS = 25_028_904  # torchvision's documented count for resnext50_32x4d
 HAVE_TORCHVISION = importlib.util.find_spec("torchvision") is not None
 
-# torchvision's documented parameter counts ("num_params" of each model's weights).
-TORCHVISION_PARAMS = {
-    "resnet50": 25_557_032,
-    "resnext50_32x4d": 25_028_904,
-    "resnet101": 44_549_160,
-    "resnext101_32x8d": 88_791_336,
-    "resnext101_64x4d": 83_455_272,
-}
+
+def torchvision_params(name: str) -> int:
+    """torchvision's documented parameter count of ``name``: its weights' metadata (``num_params``, no download),
+    the one source of the reference counts."""
+    from torchvision.models import get_model_weights
+
+    return get_model_weights(name).IMAGENET1K_V1.meta["num_params"]
+
+
+TORCHVISION_MODELS = ("resnet50", "resnext50_32x4d", "resnet101", "resnext101_32x8d", "resnext101_64x4d")
+RESNEXT50_PARAMS = torchvision_params("resnext50_32x4d") if HAVE_TORCHVISION else None
 
 
 def counted_flops(module, x):

@@ -1,11 +1,14 @@
 """The built HTML book (scripts/test.sh builds it first): each chapter page offers a .ipynb download (its Colab
 button and the download's content are checked with the editions, in tests/test_editions.py)."""
 
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "_ext"))
+from resnext_book import raw_myst  # noqa: E402
 SITE = ROOT / "_build" / "html"
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
@@ -49,3 +52,23 @@ def test_references_list_what_the_book_cites_labelled_as_the_text_cites_it(site)
     uncited = [k for k in keys if not any(k in s for s in sources)]
     assert not uncited, f"references.bib holds entries no page cites: {uncited}"
     assert len(labels) == len(keys)
+
+
+def test_no_myst_role_or_directive_shows_raw_on_any_built_page(site):
+    """What reached the reader: every page's article, inline code included, code cells' source and math excepted
+    (the build checks each page's doctree the same way; this reads the HTML it wrote)."""
+    from bs4 import BeautifulSoup
+
+    shown = {}
+    pages = sorted(p for p in site.rglob("*.html") if "_static" not in p.parts and p.name not in ("genindex.html", "search.html"))
+    assert len(pages) >= 9, pages
+    for path in pages:
+        article = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").find("article")
+        if article is None:
+            continue
+        for skip in article.select("script, style, div.cell_input, .math, div.highlight"):
+            skip.decompose()
+        marks = raw_myst(article.get_text(" "))
+        if marks:
+            shown[path.relative_to(site).as_posix()] = marks
+    assert not shown, f"MyST markup shown raw: {shown}"

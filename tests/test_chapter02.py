@@ -1,5 +1,6 @@
 """Chapter 2's notebook (grouped convolution): its structure, and the chapter as the build executed it."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -14,15 +15,17 @@ def test_notebook_structure():
     code = [c for c in nb.cells if c.cell_type == "code"]
     # Colab ignores tags: the deliberate errors are caught and printed, so "Run all" never stops
     assert not any("raises-exception" in c.metadata.get("tags", []) for c in code)
-    caught = [c.source for c in code if "except ValueError as error" in c.source]
-    assert [c.split("\n")[1].strip() for c in caught] == ["conv2d_params(64, 128, 3, groups=3)",
-                                                         "nn.Conv2d(64, 128, 3, groups=3)"]
-    text = "\n".join(c.source for c in code)
-    # the teaching version and the package's module are both compared with nn.Conv2d(groups=G)
-    for needle in ("GroupedConv2d.from_conv2d(reference)", "torch.testing.assert_close(package(x), expected)",
-                   "grouped_conv2d(x, reference.weight, groups=g), expected)", "measure_macs(layer, x56)"):
-        assert needle in text, needle
-    assert text.count("GROUPED_EXPLORER.show()") == 1  # the explorer appears once
+    # the teaching version and the package's module are both compared with nn.Conv2d by an executed assertion (the
+    # build fails if it does not hold; the deliberate errors are checked by their printed messages, below)
+    compared, shows = set(), 0
+    for cell in code:
+        tree = ast.parse(cell.source)
+        calls = [ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)]
+        shows += calls.count("GROUPED_EXPLORER.show")
+        if "torch.testing.assert_close" in calls:
+            compared |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+    assert {"GroupedConv2d", "grouped_conv2d", "nn"} <= compared, compared
+    assert shows == 1  # the explorer appears once
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     for key in ("xie2017resnext", "krizhevsky2012alexnet", "chollet2017xception", "howard2017mobilenets",
                 "zhang2018shufflenet"):

@@ -40,8 +40,7 @@ def test_explorer_options_are_the_legal_groups_of_the_running_example():
 
 @pytest.mark.parametrize("g", GROUPS)
 def test_every_position_matches_a_real_grouped_conv(g):
-    values = grouped_layer_numbers(g)
-    assert values == GROUPED_EXPLORER.compute(groups=g)
+    values = GROUPED_EXPLORER.compute(groups=g)  # what the explorer shows, against a real layer
     conv = nn.Conv2d(64, 128, 3, padding=1, groups=g, bias=False)
     dense = nn.Conv2d(64, 128, 3, padding=1, bias=False)
     assert values["params"] == numel(conv) == conv.weight.numel()

@@ -5,9 +5,11 @@ import torch
 
 from resnext_teach import build_model, count_parameters
 
+from helpers import TORCHVISION_MODELS, torchvision_params
+
 torchvision = pytest.importorskip("torchvision", reason="torchvision is the reference; requirements.txt installs it")
 
-NAMES = ["resnet50", "resnext50_32x4d", "resnext101_32x8d", "resnext101_64x4d"]
+NAMES = TORCHVISION_MODELS
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -19,8 +21,7 @@ def test_state_dict_layout_and_documented_count(name):
     our_shapes = {k: tuple(v.shape) for k, v in ours.state_dict().items()}
     assert list(our_shapes) == list(ref_shapes)
     assert our_shapes == ref_shapes
-    documented = torchvision.models.get_model_weights(name).IMAGENET1K_V1.meta["num_params"]
-    assert count_parameters(ours) == count_parameters(ref) == documented
+    assert count_parameters(ours) == count_parameters(ref) == torchvision_params(name)
 
 
 @pytest.mark.parametrize("name", ["resnet50", "resnext50_32x4d"])
