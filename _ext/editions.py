@@ -38,6 +38,7 @@ DIRECTIVE = re.compile(
     re.M | re.S,
 )
 OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
+LOCAL_FILE = re.compile(r'href="(?P<path>handouts/[^"/]+\.pdf)"')  # raw HTML links to files of the site
 LOCAL_LINK = re.compile(r"\]\((?!https?:|mailto:|#)(?P<path>[^)#\s]+?)\.(?:ipynb|md)(?P<anchor>#[^)\s]*)?\)")
 # What a plain notebook client shows raw (the same marks as shared/tools/plain-notebook-view.py, and more).
 MYST_ONLY = re.compile(
@@ -154,6 +155,7 @@ class _Converter:
 
     def inline(self, text: str) -> str:
         text = ROLE.sub(self.role, text)
+        text = LOCAL_FILE.sub(lambda m: f'href="{self.book.pages_url}{m.group("path")}"', text)  # the site's PDFs
         return LOCAL_LINK.sub(lambda m: f"]({self.book.page_url(m.group('path').lstrip('./'))}{m.group('anchor') or ''})",
                               text)
 

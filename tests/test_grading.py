@@ -59,6 +59,15 @@ def _spec(function) -> Exercise:
     return specs[0]
 
 
+def _callee(func: ast.expr, imported: dict[str, object]) -> object | None:
+    """The check function a call names: ``check_x`` or ``module.check_x``."""
+    if isinstance(func, ast.Name):
+        return imported.get(func.id)
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id in imported:
+        return getattr(imported[func.value.id], func.attr, None)
+    return None
+
+
 def fill_answers(nb: nbformat.NotebookNode) -> list[tuple[object, dict, object]]:
     """Replace ``answer = None`` in every exercise cell by the answer the package computes for its check call
     (with the call's own settings); returns ``(check function, settings, answer)`` for each cell filled."""
@@ -68,17 +77,19 @@ def fill_answers(nb: nbformat.NotebookNode) -> list[tuple[object, dict, object]]
         if cell.cell_type != "code":
             continue
         tree = ast.parse(cell.source)
-        for node in ast.walk(tree):
+        for node in ast.walk(tree):  # from ...exercises.grouped import check_x / from ...exercises import cardinality
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("resnext_teach.book.exercises"):
                 module = importlib.import_module(node.module)
-                imported.update({a.asname or a.name: getattr(module, a.name) for a in node.names})
+                imported.update({a.asname or a.name: getattr(module, a.name, None)
+                                 or importlib.import_module(f"{node.module}.{a.name}") for a in node.names})
         if "answer = None" not in cell.source:
             continue
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
-                 and n.func.id in imported and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == "answer"]
+        calls = [(n, _callee(n.func, imported)) for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and n.args and isinstance(n.args[0], ast.Name) and n.args[0].id == "answer"]
+        calls = [(n, f) for n, f in calls if f is not None]
         assert len(calls) == 1, f"one check call per exercise cell:\n{cell.source}"
-        settings = {k.arg: ast.literal_eval(k.value) for k in calls[0].keywords}
-        check = imported[calls[0].func.id]
+        call, check = calls[0]
+        settings = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
         answer = _spec(check).expected(**settings)
         cell.source = cell.source.replace("answer = None", f"answer = {answer!r}", 1)
         assert eval(repr(answer), {}) == answer, f"{answer!r} does not read back as Python"
