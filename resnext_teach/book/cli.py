@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             grade_folder(args.submissions, args.out, feedback, args.timeout)
         except ValueError as error:
             parser().error(f"grade: {error}")
+        except OSError as error:  # the table or a feedback file cannot be written
+            parser().error(f"grade: cannot write {error.filename}: {error.strerror}")
         return 0
     try:
         written = export(args.source, args.out, args.chapters, force=args.force)

@@ -93,9 +93,14 @@ def grade_folder(folder: Path, out: Path, feedback: Path, timeout: float,
     columns = write_table(out, rows)
     feedback.mkdir(parents=True, exist_ok=True)
     students = sorted({s for s, _, _ in rows})
+    used: set[str] = set()
     for student in students:
+        name = base = _safe_name(student)
+        while name.lower() in used:  # "a b" and "a_b" must not share a file
+            name = f"{base}-{len(used)}"
+        used.add(name.lower())
         text = feedback_markdown(student, [(n, r) for s, n, r in rows if s == student])
-        (feedback / f"{_safe_name(student)}.md").write_text(text, encoding="utf-8")
+        (feedback / f"{name}.md").write_text(text, encoding="utf-8")
     report(f"Wrote {out} ({len(rows)} notebooks, {len(columns)} exercise columns) and {len(students)} feedback "
            f"files in {feedback}. {NOT_A_SANDBOX}")
     return rows
