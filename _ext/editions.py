@@ -313,7 +313,7 @@ def setup_source(install: str, version: str) -> str:
     cells later; ``_render_traceback_`` is IPython's hook for an exception that shows as that sentence alone."""
     return f'''# Set-up. Where resnext_teach is missing (a fresh Colab runtime), install the book's package, pinned to the
 # commit this notebook was built from; Colab's own PyTorch, NumPy and ipywidgets are kept.
-import importlib, importlib.util, subprocess, sys
+import importlib, importlib.util, re, subprocess, sys
 
 PACKAGE = "{install}"
 if importlib.util.find_spec("resnext_teach") is None:
@@ -321,7 +321,8 @@ if importlib.util.find_spec("resnext_teach") is None:
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], capture_output=True, text=True)
     importlib.invalidate_caches()
     if pip.returncode != 0 or importlib.util.find_spec("resnext_teach") is None:
-        said = [line.strip() for line in (pip.stderr + pip.stdout).splitlines() if line.strip()]
+        plain = re.sub(r"\\x1b\\[[0-9;]*[A-Za-z]", "", pip.stderr + pip.stdout)  # pip colours its output in a kernel
+        said = [line.strip() for line in plain.splitlines() if line.strip()]
         causes = [line for line in said if line.startswith(("fatal:", "ERROR:"))]
         print("\\n".join(causes[:5] or said[-3:] or ["pip gave no reason"]))
 
