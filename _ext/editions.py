@@ -38,6 +38,7 @@ DIRECTIVE = re.compile(
     re.M | re.S,
 )
 OPTION = re.compile(r"^:(?P<key>[\w-]+):[ \t]*(?P<value>.*)$")
+LOCAL_FILE = re.compile(r'href="(?P<path>handouts/[^"/]+\.pdf)"')  # raw HTML links to files of the site
 LOCAL_LINK = re.compile(r"\]\((?!https?:|mailto:|#)(?P<path>[^)#\s]+?)\.(?:ipynb|md)(?P<anchor>#[^)\s]*)?\)")
 # What a plain notebook client shows raw (the same marks as shared/tools/plain-notebook-view.py, and more).
 MYST_ONLY = re.compile(
@@ -154,6 +155,7 @@ class _Converter:
 
     def inline(self, text: str) -> str:
         text = ROLE.sub(self.role, text)
+        text = LOCAL_FILE.sub(lambda m: f'href="{self.book.pages_url}{m.group("path")}"', text)  # the site's PDFs
         return LOCAL_LINK.sub(lambda m: f"]({self.book.page_url(m.group('path').lstrip('./'))}{m.group('anchor') or ''})",
                               text)
 
@@ -250,7 +252,9 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
         has_code = any(c.cell_type == "code" for c in body)
         body[first_heading].source = f"{title}\n\n{book.banner(docname, has_code)}\n{rest}".rstrip("\n")
 
-    student = _notebook(nb, body)
+    numbers = [str(book.exercise_numbers[label]) for label in exercises if label in book.exercise_numbers]
+    about = {"page": docname, "exercises": numbers}  # what `resnext-teach grade` expects in a submission
+    student = _notebook(nb, body, {**about, "edition": "student"})
     tail: list[nbformat.NotebookNode] = []
     if solutions:
         tail.append(nbformat.v4.new_markdown_cell(
@@ -259,7 +263,7 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
         for label, cells in solutions:
             tail.append(nbformat.v4.new_markdown_cell(f"### Solution to Exercise {book.exercise_numbers[label]}"))
             tail.extend(cells)
-    colab = _notebook(nb, body + tail)
+    colab = _notebook(nb, body + tail, {**about, "edition": "colab"})
     for edition in (colab, student):
         leftover = [(i, m.group(0)) for i, c in enumerate(edition.cells) if c.cell_type == "markdown"
                     for m in MYST_ONLY.finditer(c.source)]
@@ -287,12 +291,13 @@ def _markdown_output(cell: nbformat.NotebookNode) -> str | None:
     return "\n\n".join(o["data"]["text/markdown"] for o in outputs)
 
 
-def _notebook(source: nbformat.NotebookNode, cells: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
+def _notebook(source: nbformat.NotebookNode, cells: list[nbformat.NotebookNode], about: dict) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
         "colab": {"provenance": [], "toc_visible": True},
+        "resnext_teach": about,
     }
     for i, cell in enumerate(cells):
         copy = nbformat.from_dict(cell)
@@ -302,26 +307,38 @@ def _notebook(source: nbformat.NotebookNode, cells: list[nbformat.NotebookNode])
 
 
 def setup_source(install: str, version: str) -> str:
-    """The first code cell of every chapter edition: install the book's package where it is missing, check the
-    version, seed everything."""
+    """The first code cell of every chapter edition: install the book's package where it is missing (saying so),
+    check the version, seed everything. A failed install prints pip's or git's own reason (its ``fatal:`` and
+    ``ERROR:`` lines) and raises, so that "Run all" stops at this cell with one sentence instead of failing ten
+    cells later; ``_render_traceback_`` is IPython's hook for an exception that shows as that sentence alone."""
     return f'''# Set-up. Where resnext_teach is missing (a fresh Colab runtime), install the book's package, pinned to the
 # commit this notebook was built from; Colab's own PyTorch, NumPy and ipywidgets are kept.
-import importlib, importlib.util, subprocess, sys
+import importlib, importlib.util, re, subprocess, sys
 
 PACKAGE = "{install}"
 if importlib.util.find_spec("resnext_teach") is None:
+    print("Installing resnext-teach, the book's package, pinned to this notebook's version (about a minute)...")
     pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", PACKAGE], capture_output=True, text=True)
     importlib.invalidate_caches()
-    if pip.returncode != 0:
-        print("Could not install resnext-teach (pip: " + (pip.stderr.strip().splitlines() or ["no message"])[-1]
-              + "): check that this runtime has internet access, or run  pip install '" + PACKAGE + "'  in a "
-              "terminal, then run this cell again.")
+    if pip.returncode != 0 or importlib.util.find_spec("resnext_teach") is None:
+        plain = re.sub(r"\\x1b\\[[0-9;]*[A-Za-z]", "", pip.stderr + pip.stdout)  # pip colours its output in a kernel
+        said = [line.strip() for line in plain.splitlines() if line.strip()]
+        causes = [line for line in said if line.startswith(("fatal:", "ERROR:"))]
+        print("\\n".join(causes[:5] or said[-3:] or ["pip gave no reason"]))
 
-if importlib.util.find_spec("resnext_teach") is not None:
-    import resnext_teach
-    if resnext_teach.__version__ != "{version}":
-        print(f"This notebook was written for resnext-teach {version}, but {{resnext_teach.__version__}} is "
-              f"installed: run  pip install --force-reinstall '{{PACKAGE}}'  and restart the runtime.")
-    from resnext_teach.book.notebook import setup
-    device = setup(seed=0)
+        class InstallFailed(RuntimeError):
+            def _render_traceback_(self):  # IPython (Jupyter, Colab) shows this sentence instead of a traceback
+                return [f"{{type(self).__name__}}: {{self}}"]
+
+        raise InstallFailed("Could not install resnext-teach (the reason is printed above), so the cells below "
+                            "cannot run: check that this runtime has internet access, or run  pip install '"
+                            + PACKAGE + "'  in a terminal, then run this cell again.")
+    print("Installed resnext-teach.")
+
+import resnext_teach
+if resnext_teach.__version__ != "{version}":
+    print(f"This notebook was written for resnext-teach {version}, but {{resnext_teach.__version__}} is "
+          f"installed: run  pip install --force-reinstall '{{PACKAGE}}'  and restart the runtime.")
+from resnext_teach.book.notebook import setup
+device = setup(seed=0)
 '''

@@ -33,11 +33,13 @@ python scripts/vendor_js.py
 status=0
 python scripts/book_state.py prepare || status=$?
 if [ "$status" = 3 ]; then
+  [ -d _build/html/handouts ] || python scripts/handouts.py
   echo "[book] built: $PWD/_build/html/index.html (up to date)"
   exit 0
 elif [ "$status" != 0 ]; then
   exit "$status"
 fi
 jupyter-book build . -W -n --keep-going
+python scripts/handouts.py   # the chapters printed to PDF (no solutions): _build/html/handouts/
 python scripts/book_state.py done
 echo "[book] built: $PWD/_build/html/index.html; notebook editions in $PWD/_build/notebooks"

@@ -1,17 +1,17 @@
 """Export the student editions of the chapters: plain notebooks without solutions, for assignments.
 
-    .venv/bin/python scripts/export_student.py [--out student_notebooks] [02_grouped_convolution ...]
+    .venv/bin/python scripts/export_student.py [--out student_notebooks] [--force] [02_grouped_convolution ...]
 
-The build writes them (``_build/notebooks/student/<chapter>_student.ipynb``, made by ``_ext/editions.py``): the
-chapter as Colab shows it, every number written into the text, exercises headed "Exercise 2.3" with their check
-cells, no solutions, outputs stripped, and a first cell that installs ``resnext_teach`` where it is missing. This
-script builds the book first when the build is not current (``scripts/book_state.py``), then copies them.
+A thin wrapper around ``resnext-teach export-student`` (``resnext_teach/book/export.py``) that builds the book
+first when the build is not current (``scripts/book_state.py``). The build writes the editions
+(``_build/notebooks/student/<chapter>_student.ipynb``, made by ``_ext/editions.py``): the chapter as Colab shows it,
+every number written into the text, exercises headed "Exercise 2.3" with their check cells, no solutions, outputs
+stripped, and a first cell that installs ``resnext_teach`` where it is missing. A notebook in ``--out`` that was
+edited since the last export is never overwritten unless ``--force`` is given.
 """
 
 from __future__ import annotations
 
-import argparse
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,34 +21,29 @@ STUDENT = ROOT / "_build" / "notebooks" / "student"
 sys.path.insert(0, str(Path(__file__).parent))
 import book_state  # noqa: E402
 
+from resnext_teach.book import cli  # noqa: E402
+from resnext_teach.book import export as exporting  # noqa: E402
 
-def export(out_dir: Path, chapters: list[str] | None = None) -> list[Path]:
-    """Copy the student editions (all, or those whose names start with one of ``chapters``) to ``out_dir``."""
+
+def _build_if_needed() -> None:
     if not book_state.is_current() or not STUDENT.is_dir():
         print("[export] building the book first (bash scripts/build_book.sh)")
         subprocess.run(["bash", str(ROOT / "scripts" / "build_book.sh")], check=True)
-    sources = sorted(STUDENT.glob("*_student.ipynb"))
-    if chapters:
-        sources = [p for p in sources if any(p.name.startswith(Path(c).stem) for c in chapters)]
-    if not sources:
-        raise SystemExit(f"no student editions match {chapters or 'any chapter'} in {STUDENT}")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for path in sources:
-        target = out_dir / path.name
-        shutil.copyfile(path, target)
-        print(target)
-        written.append(target)
-    return written
+
+
+def export(out_dir: Path, chapters: list[str] | None = None, force: bool = False) -> list[Path]:
+    """Copy the student editions (all, or those whose names start with one of ``chapters``) to ``out_dir``."""
+    _build_if_needed()
+    return exporting.export(STUDENT, out_dir, chapters, force=force)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("chapters", nargs="*", help="chapter names, e.g. 02_grouped_convolution (default: all)")
-    parser.add_argument("--out", type=Path, default=ROOT / "student_notebooks")
-    args = parser.parse_args()
-    export(args.out, args.chapters)
-    return 0
+    args = sys.argv[1:]
+    if "-h" not in args and "--help" not in args:
+        _build_if_needed()
+    if not any(a == "--out" or a.startswith("--out=") for a in args):
+        args += ["--out", str(ROOT / "student_notebooks")]
+    return cli.main(["export-student", "--source", str(STUDENT), *args])
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ if [ ! -x "$chromium" ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; 
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+if ! command -v pdftotext >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "[test] installing poppler-utils for the handout tests (apt-get)"   # pdftotext reads the chapter PDFs
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+fi
 if [ ! -x "$chromium" ]; then
   echo "[test] the browser tests need Chromium at $chromium: install it (Debian: apt-get install chromium) or set RXT_CHROMIUM to its path" >&2
   exit 1

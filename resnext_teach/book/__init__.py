@@ -6,6 +6,8 @@
 * ``explorers``  - the interactive explorers: every position precomputed, live without a kernel
 * ``exercises``  - the exercises' check functions, one declarative ``Exercise`` spec each
 * ``syllabus``   - the instructor guide's tables (chapters, objectives, exercises)
+* ``cli``        - the ``resnext-teach`` command: ``export`` (student editions), ``grading`` (run one submitted
+                   notebook) and ``grades`` (the table and feedback of a class)
 
 Who may import what: a module here may import anything in ``resnext_teach``; nothing outside ``book`` imports
 it (the math and the experiments must work without ipywidgets or matplotlib). ``tests/test_layout.py`` checks

@@ -85,10 +85,12 @@ def colab_url(repository_url: str, branch: str, path: str) -> str:
 
 
 def chapter_map_markdown(chapters: list[Chapter], relative_to: str | Path,
-                         repository: dict | None = None) -> str:
+                         repository: dict | None = None, handouts: str | None = None) -> str:
     """The chapter map as MyST Markdown: per chapter a link, the time needed, prerequisites, objectives and
     links to its exercises. ``relative_to`` is the folder of the page that shows it; with ``repository`` (the
-    ``repository`` section of ``_config.yml``), also links that open the chapter's Colab and student editions."""
+    ``repository`` section of ``_config.yml``), also links that open the chapter's Colab and student editions;
+    with ``handouts`` (the site folder of ``scripts/handouts.py``'s PDFs, relative to the page), a link to the
+    chapter's printable handout (raw HTML: the PDF is printed after Sphinx has resolved every Markdown link)."""
     base = Path(relative_to)
     parts = []
     for ch in chapters:
@@ -101,6 +103,9 @@ def chapter_map_markdown(chapters: list[Chapter], relative_to: str | Path,
             notebooks = (f"*Open in Colab:* [with solutions]({colab_url(url, branch, doc)}) · "
                          f"[student edition, no solutions]"
                          f"({colab_url(url, branch, f'student/{Path(doc).stem}_student.ipynb')})\n\n")
+        if handouts is not None:
+            notebooks += (f'*Printable handout:* <a href="{handouts}/{Path(doc).stem}.pdf">PDF, no solutions</a>'
+                          "\n\n")
         parts.append(
             f"**{{ref}}`Chapter {ch.number}: {ch.title} <{ch.label}>`** ({ch.time_needed.rstrip('.')})\n\n"
             f"*Prerequisites:* {_glue_from(ch.prerequisites, doc)}\n\n"
