@@ -123,7 +123,8 @@ def test_axe_catches_planted_violations(mode, site, browser, base_url, axe_sourc
             const main = document.querySelector('main') || document.body;
             const div = document.createElement('div');
             div.id = 'rxt-planted';
-            div.innerHTML = '<img src="x.png"><button id="rxt-planted-button"></button>'
+            div.innerHTML = '<img src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACwAAAAAAQABAAACAkQBADs=" '
+                + 'width="20" height="20"><button id="rxt-planted-button"></button>'
                 + '<p style="color:#777; background:#888">grey on grey</p>'
                 + '<div style="overflow:auto; height:40px; width:80px"><p>' + 'scroll '.repeat(80) + '</p></div>';
             main.prepend(div);

@@ -123,18 +123,19 @@
     if (readout.getAttribute("aria-hidden") !== "true") readout.setAttribute("aria-hidden", "true");
     if (readout.getAttribute("tabindex") !== "-1") readout.setAttribute("tabindex", "-1");
   }
-  // The first sentence of a pane as a screen reader would read it: its text without the pictures (each has its own
-  // text alternative), up to the first full stop that ends a sentence (not the point of "3.5"), at most 300
-  // characters.
+  // The first sentence of a pane as it reads: its rendered text (innerText, of a copy laid out off screen, since
+  // the pane may be hidden at that moment) without the pictures (each has its own text alternative), up to the
+  // first . ! or ? followed by a capital letter (not the point of "3.5" or "Eq. 4"), at most 300 characters.
   function firstSentence(pane) {
     var copy = pane.cloneNode(true);
-    copy.querySelectorAll("svg, img, style, script, [aria-hidden='true']").forEach(function (el) { el.remove(); });
-    copy.querySelectorAll("p, div, tr, li, br, table, h1, h2, h3, h4").forEach(function (el) {
-      el.insertAdjacentText("afterend", " ");
-    });
-    copy.querySelectorAll("td, th").forEach(function (el) { el.insertAdjacentText("afterend", " "); });
-    var text = copy.textContent.replace(/\s+/g, " ").trim();
-    var end = text.search(/[.!?](\s|$)/);
+    copy.querySelectorAll("svg, img, style, script").forEach(function (el) { el.remove(); });
+    var holder = document.createElement("div");
+    holder.style.cssText = "position:absolute; left:-9999px; top:0; width:2000px";
+    holder.appendChild(copy);
+    document.body.appendChild(holder);
+    var text = copy.innerText.replace(/\s+/g, " ").trim();
+    holder.remove();
+    var end = text.search(/[.!?](\s+[A-Z]|$)/);
     if (end >= 0 && end < 300) return text.slice(0, end + 1);
     return text.length <= 300 ? text : text.slice(0, text.lastIndexOf(" ", 300)) + "\u2026";
   }
@@ -151,7 +152,9 @@
     var shown = Array.prototype.filter.call(box.querySelectorAll(".rxt-pane"), function (p) {
       return p.checkVisibility ? p.checkVisibility() : p.offsetParent !== null;
     });
-    var text = shown.length === 1 ? firstSentence(shown[0]) : "";
+    if (shown.length !== 1 || region.rxtPane === shown[0]) return;
+    region.rxtPane = shown[0];
+    var text = firstSentence(shown[0]);
     if (text && region.textContent !== text) region.textContent = text;
   }
   function update() {
