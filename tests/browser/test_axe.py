@@ -2,11 +2,8 @@
 _build/test_js/, outside the site) runs on every page of the built book at 1280 and 390 px wide, in light and dark
 mode, with the explorers live and the math typeset. Every violation of a rule tagged wcag2a, wcag2aa, wcag21a or
 wcag21aa fails the test, the theme's included: the book's CSS and JS (book_js/_static/rxt/) fix what the theme
-gets wrong.
-
-A violation that truly cannot be fixed from the book goes into KNOWN (rule id, CSS selector, reason with its upstream
-issue) and into the accessibility statement (accessibility.md); a KNOWN entry that no longer occurs fails too, so the
-list cannot go stale."""
+gets wrong. No rule, page or element is excepted (accessibility.md says so); every violation found is also saved in
+_build/screenshots/axe-violations.json."""
 
 from __future__ import annotations
 
@@ -21,10 +18,6 @@ AXE = ROOT / "_build" / "test_js" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 WIDTHS = [1280, 390]
 MODES = ["light", "dark"]
-
-KNOWN: dict[tuple[str, str], str] = {}
-"""(rule id, target selector) -> why it cannot be fixed from the book, with its upstream issue. Empty: none."""
-
 
 def all_pages() -> list[str]:
     """Every HTML page of the built book (the front page, the chapters, the back matter, the index and search
@@ -89,9 +82,8 @@ def test_axe_finds_no_violation(page_path, width, mode, site, browser, base_url,
     finally:
         page.close()
     axe_record.extend({**v, "page": page_path, "width": width, "mode": mode} for v in found)
-    new = [v for v in found if (v["rule"], v["target"]) not in KNOWN]
-    assert not new, f"{page_path} @{width}px {mode}: {len(new)} axe violations:\n" + "\n".join(
-        f"  {v['rule']} ({v['impact']}) {v['target']}: {v['html'][:120]}\n    {v['summary'][:200]}" for v in new)
+    assert not found, f"{page_path} @{width}px {mode}: {len(found)} axe violations:\n" + "\n".join(
+        f"  {v['rule']} ({v['impact']}) {v['target']}: {v['html'][:120]}\n    {v['summary'][:200]}" for v in found)
 
 
 @pytest.fixture(scope="session")
@@ -100,17 +92,6 @@ def axe_record(screenshots):
     record: list[dict] = []
     yield record
     (screenshots / "axe-violations.json").write_text(json.dumps(record, indent=1))
-
-
-def test_known_exceptions_still_occur(axe_record):
-    """A KNOWN exception is listed only while it happens (runs after the sweep; it checks nothing when none)."""
-    if not KNOWN:
-        return
-    if not axe_record and not PAGES:
-        pytest.skip("no built site")
-    seen = {(v["rule"], v["target"]) for v in axe_record}
-    stale = [k for k in KNOWN if k not in seen]
-    assert not stale, f"KNOWN lists exceptions that no longer occur (remove them here and in accessibility.md): {stale}"
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -188,7 +188,8 @@ def test_slider_readouts_are_not_editable(page_path, site, browser, base_url):
 JS_TAB_STOP = """() => { const el = document.activeElement;
     if (!el || el === document.body || el === document.documentElement) return null;
     const ring = __rxt.focusRing(el);
-    return {what: __rxt.describe(el), visible: __rxt.visible(el), width: ring.width, ratio: ring.ratio,
+    if (!el.__rxtStop) el.__rxtStop = Math.random().toString(36).slice(2);
+    return {key: el.__rxtStop, what: __rxt.describe(el), visible: __rxt.visible(el), width: ring.width, ratio: ring.ratio,
             name: (el.computedName ?? '\\u0000unsupported').trim(), role: el.computedRole ?? '',
             math: el.tagName === 'MJX-CONTAINER' && !(el.scrollWidth > el.clientWidth + 1), header: !!el.closest('.bd-header-article, .bd-header, header')}; }"""
 
@@ -200,13 +201,9 @@ def tab_through(page, limit: int = 600) -> list[dict]:
     for _ in range(limit):
         page.keyboard.press("Tab")
         stop = page.evaluate(JS_TAB_STOP)
-        if stop is None:
+        if stop is None or stop["key"] in seen:
             break
-        key = page.evaluate("() => { const el = document.activeElement; if (!el.__rxtStop) el.__rxtStop = "
-                            "Math.random().toString(36).slice(2); return el.__rxtStop; }")
-        if key in seen:
-            break
-        seen.add(key)
+        seen.add(stop["key"])
         stops.append(stop)
     return stops
 
