@@ -128,7 +128,7 @@ def test_explorers_announce_their_result(page_path, site, browser, base_url):
                 try:
                     page.wait_for_function("([box, before]) => { const r = box.querySelector('[aria-live=\"polite\"]');"
                                            " return r.textContent.trim() !== before; }",
-                                           arg=[box.element_handle(), before], timeout=3_000)
+                                           arg=[box.element_handle(), before], timeout=10_000)
                 except Exception:
                     problems.append(f"{where}: moving control {level + 1} left the live region at {before!r}")
                     continue
@@ -187,6 +187,8 @@ def test_slider_readouts_are_not_editable(page_path, site, browser, base_url):
 
 JS_TAB_STOP = """() => { const el = document.activeElement;
     if (!el || el === document.body || el === document.documentElement) return null;
+    // the focus style as it settles: a transition (sphinx-copybutton fades its button in) runs to its end first
+    el.getAnimations().forEach(a => { try { a.finish(); } catch (e) {} });
     const ring = __rxt.focusRing(el);
     if (!el.__rxtStop) el.__rxtStop = Math.random().toString(36).slice(2);
     return {key: el.__rxtStop, what: __rxt.describe(el), visible: __rxt.visible(el), width: ring.width, ratio: ring.ratio,
