@@ -1,7 +1,8 @@
 """The book's Sphinx extension (``sphinx.local_extensions`` in ``_config.yml``).
 
 * The repository named once in ``_config.yml`` (``repository.url``) becomes the substitutions
-  ``{{ repository_url }}`` and ``{{ pages_url }}`` (the GitHub Pages address, or ``html.baseurl`` when set).
+  ``{{ repository_url }}``, ``{{ pages_url }}`` (the GitHub Pages address, or ``html.baseurl`` when set) and
+  ``{{ issues_link }}`` (a link to the repository's issue tracker, where readers report a barrier).
 * Exercises are numbered per chapter ("Exercise 2.3": chapter 2, third exercise), not across the book.
 * The references page labels each entry as the text cites it ("Xie et al., 2017"), sorted by author
   (the pybtex style ``resnextbook``, ``bibtex_default_style`` in ``_config.yml``).
@@ -45,7 +46,8 @@ def repository(config) -> tuple[str, str, str]:
 
 def _config_inited(app: Sphinx, config) -> None:
     url, _, pages = repository(config)
-    config.myst_substitutions = {**config.myst_substitutions, "repository_url": url, "pages_url": pages}
+    config.myst_substitutions = {**config.myst_substitutions, "repository_url": url, "pages_url": pages,
+                                 "issues_link": f"[the book's issue tracker]({url}/issues)"}
 
 
 def exercise_numbers(env) -> dict[str, dict[str, tuple[int, int]]]:

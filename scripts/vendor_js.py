@@ -3,6 +3,8 @@
 `_config.yml` lists vendor_js/ in Sphinx's `html_extra_path`, so the build copies it into _build/html, where the
 widget pages (myst-nb's `nb_ipywidgets_js`) and the math (`mathjax_path`) find it under `_static/rxt/vendor/`.
 Nothing here is committed: package.json / package-lock.json say what to fetch, this script what to copy.
+axe-core, which only the browser tests run (tests/browser/test_accessibility.py), goes to _build/test_js/, outside
+the site: the published book does not carry a test tool.
 
     .venv/bin/python scripts/vendor_js.py      # (scripts/build_book.sh runs it after `npm ci`)
 """
@@ -18,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 OUT = ROOT / "vendor_js"  # in html_extra_path; git-ignored
 TARGET = OUT / "_static" / "rxt" / "vendor"  # -> _build/html/_static/rxt/vendor/
+TEST_TARGET = ROOT / "_build" / "test_js"  # what the browser tests inject into pages; not part of the site
 
 # (package, files or folders inside it, destination under TARGET)
 COPIES = [
@@ -31,6 +34,10 @@ COPIES = [
     ("mathjax", ["es5/tex-mml-chtml.js", "es5/input", "es5/output/chtml", "es5/ui", "es5/a11y", "es5/sre",
                  "LICENSE"], "mathjax"),
 ]
+# the same, for the browser tests only: axe-core (the accessibility rules engine) and its licence
+TEST_COPIES = [
+    ("axe-core", ["axe.min.js", "LICENSE"], "axe-core"),
+]
 
 
 def main() -> int:
@@ -39,10 +46,12 @@ def main() -> int:
         print("[vendor_js] node_modules/ is missing: run `npm ci` first", file=sys.stderr)
         return 1
     versions = json.loads(lock.read_text())["packages"]
-    if OUT.exists():
-        shutil.rmtree(OUT)
+    for folder in (OUT, TEST_TARGET):
+        if folder.exists():
+            shutil.rmtree(folder)
     count = 0
-    for package, patterns, dest in COPIES:
+    for package, patterns, dest in [(p, f, TARGET / d) for p, f, d in COPIES] + \
+                                   [(p, f, TEST_TARGET / d) for p, f, d in TEST_COPIES]:
         src = NODE_MODULES / package
         installed = json.loads((src / "package.json").read_text())["version"]
         locked = versions[f"node_modules/{package}"]["version"]
@@ -56,7 +65,7 @@ def main() -> int:
                 print(f"[vendor_js] {package}: nothing matches {pattern!r}", file=sys.stderr)
                 return 1
             for path in matches:
-                out = TARGET / dest / path.relative_to(src)
+                out = dest / path.relative_to(src)
                 if path.is_dir():
                     shutil.copytree(path, out, dirs_exist_ok=True)
                     count += sum(1 for p in path.rglob("*") if p.is_file())
@@ -65,7 +74,8 @@ def main() -> int:
                     shutil.copy2(path, out)
                     count += 1
     size = sum(p.stat().st_size for p in TARGET.rglob("*") if p.is_file())
-    print(f"[vendor_js] {count} files ({size / 2**20:.1f} MiB) -> {TARGET.relative_to(ROOT)}/")
+    print(f"[vendor_js] {count} files ({size / 2**20:.1f} MiB) -> {TARGET.relative_to(ROOT)}/; "
+          f"for the tests -> {TEST_TARGET.relative_to(ROOT)}/")
     return 0
 
 

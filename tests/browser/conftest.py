@@ -33,6 +33,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-default-apps",
     "--disable-extensions",
+    # element.computedName / computedRole: the accessible name and role Chromium computes (tests/browser/test_barriers.py)
+    "--enable-blink-features=ComputedAccessibilityInfo",
     # belt and braces: no host name resolves, so nothing could leave even if a request slipped past the router
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
 ]

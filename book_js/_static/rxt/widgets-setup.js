@@ -9,6 +9,10 @@
  *    there and the default pane is hidden (widgets.css) once it is up: the reader sees the explorer once.
  * 4. Each widget output is marked pending, then live, or failed (the note in widgets.css says why), and the
  *    controls get accessible names: sliders and button rows are labelled by their description.
+ * 5. What a screen reader needs beyond names: a slider's readout (ipywidgets makes it an editable field, which
+ *    desyncs it from the slider) becomes plain text hidden from assistive technology, since the slider's handle
+ *    says its value (aria-valuetext); and each explorer gets a polite live region holding the first sentence of
+ *    the pane on show, so moving a control announces its result.
  */
 (function () {
   "use strict";
@@ -89,6 +93,7 @@
     scope.querySelectorAll(".widget-slider").forEach(function (slider) {
       var label = slider.querySelector(":scope > .widget-label");
       var readout = slider.querySelector(".widget-readout");
+      if (readout) quietReadout(readout);
       slider.querySelectorAll(".noUi-handle").forEach(function (handle) {
         if (label && label.textContent.trim() && handle.getAttribute("aria-labelledby") !== idFor(label)) {
           handle.setAttribute("aria-labelledby", label.id);
@@ -110,6 +115,48 @@
       });
     });
   }
+  // ipywidgets sets contentEditable="true" on a slider's readout at every update: text typed there changed the
+  // readout but not the slider, and the handle then announced the typed text. It is the slider's echo: plain,
+  // read-only text, out of the tab order and hidden from assistive technology (the handle's aria-valuetext says it).
+  function quietReadout(readout) {
+    if (readout.getAttribute("contenteditable") !== "false") readout.setAttribute("contenteditable", "false");
+    if (readout.getAttribute("aria-hidden") !== "true") readout.setAttribute("aria-hidden", "true");
+    if (readout.getAttribute("tabindex") !== "-1") readout.setAttribute("tabindex", "-1");
+  }
+  // The first sentence of a pane as it reads: its rendered text (innerText, of a copy laid out off screen, since
+  // the pane may be hidden at that moment) without the pictures (each has its own text alternative), up to the
+  // first . ! or ? followed by a capital letter (not the point of "3.5" or "Eq. 4"), at most 300 characters.
+  function firstSentence(pane) {
+    var copy = pane.cloneNode(true);
+    copy.querySelectorAll("svg, img, style, script").forEach(function (el) { el.remove(); });
+    var holder = document.createElement("div");
+    holder.style.cssText = "position:absolute; left:-9999px; top:0; width:2000px";
+    holder.appendChild(copy);
+    document.body.appendChild(holder);
+    var text = copy.innerText.replace(/\s+/g, " ").trim();
+    holder.remove();
+    var end = text.search(/[.!?](\s+[A-Z]|$)/);
+    if (end >= 0 && end < 300) return text.slice(0, end + 1);
+    return text.length <= 300 ? text : text.slice(0, text.lastIndexOf(" ", 300)) + "\u2026";
+  }
+  function announce(box) {
+    var region = box.querySelector(":scope > .rxt-announce");
+    if (!region) {
+      region = document.createElement("div");
+      region.className = "rxt-announce visually-hidden";
+      region.setAttribute("role", "status");
+      region.setAttribute("aria-live", "polite");
+      region.setAttribute("aria-atomic", "true");
+      box.appendChild(region);
+    }
+    var shown = Array.prototype.filter.call(box.querySelectorAll(".rxt-pane"), function (p) {
+      return p.checkVisibility ? p.checkVisibility() : p.offsetParent !== null;
+    });
+    if (shown.length !== 1 || region.rxtPane === shown[0]) return;
+    region.rxtPane = shown[0];
+    var text = firstSentence(shown[0]);
+    if (text && region.textContent !== text) region.textContent = text;
+  }
   function update() {
     outputs().forEach(function (out) {
       var area = out.querySelector(":scope > .widget-subarea");
@@ -117,7 +164,10 @@
       out.classList.toggle("rxt-widget-live", !!live);
       out.classList.toggle("rxt-widget-pending", !live && !failed);
       out.classList.toggle("rxt-widget-failed", !live && failed);
-      if (live) labelControls(area);
+      if (live) {
+        labelControls(area);
+        area.querySelectorAll(".rxt-explorer").forEach(announce);
+      }
     });
   }
   var scheduled = false;
@@ -159,7 +209,8 @@
     placeViews();
     update();
     new MutationObserver(schedule).observe(document.body, {
-      subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["class"],
+      subtree: true, childList: true, characterData: true, attributes: true,
+      attributeFilter: ["class", "style", "contenteditable"],
     });
   });
 })();

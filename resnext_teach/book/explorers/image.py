@@ -210,8 +210,9 @@ def pictures(groups: int, followed: int, scale: float) -> str:
     parts = [_box(0, ROW_PX * lit * n - 4, WIDTH, ROW_PX * n - 4, tint),
              _box(0, 0, 5, HEIGHT, "", group_bars_svg(groups))]
     labels = "".join(f"<div>{k}&nbsp;{escape(label)}</div>" for k, (label, _, _) in enumerate(INPUT_CHANNELS))
+    # labels may wrap anywhere: with wider text spacing (WCAG 1.4.12) a long word stays in its column
     parts.append(_box(9, 0, LABEL_PX - 9, HEIGHT, f"display:grid; grid-auto-rows:{MAP_PX}px; "
-                      f"row-gap:{ROW_PX - MAP_PX}px; align-items:center", labels))
+                      f"row-gap:{ROW_PX - MAP_PX}px; align-items:center; overflow-wrap:anywhere", labels))
     what = "; ".join(f"{k} {w}" for k, (_, w, _) in enumerate(INPUT_CHANNELS))
     parts.append(_box(X_IN, 0, MAP_PX, HEIGHT, "", img(
         map_column_png(input_maps(), INPUT_SCALE), MAP_PX, HEIGHT, f"The 8 input channels, top to bottom: {what}",
@@ -232,7 +233,7 @@ def pictures(groups: int, followed: int, scale: float) -> str:
     ring = "outline:3px solid currentColor; outline-offset:1px"
     parts.append(_box(X_FILTER, ROW_PX * followed + FILTER_TOP * WEIGHT_PX, FILTER_WIDTH, 3 * WEIGHT_PX, ring))
     parts.append(_box(X_OUT, ROW_PX * followed, MAP_PX, MAP_PX, ring))
-    bottom = "display:flex; align-items:flex-end; white-space:nowrap"
+    bottom = "display:flex; align-items:flex-end; overflow-wrap:anywhere"
     head = (f'<div style="position:relative; width:{WIDTH}px; height:36px; margin-bottom:6px">'
             + _box(9, 6, LABEL_PX - 9, 28, bottom, "channel k") + _box(X_IN, 6, MAP_PX, 28, bottom, "input k")
             + _box(X_FILTER, 0, FILTER_WIDTH, 34, "", f"filter of output k{slot_header_svg()}")
@@ -254,8 +255,10 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         sees = (f"sits in group {span['group']} and reads only input channels {span['first_input']} to "
                 f"{span['last_input']} ({span['in_per_group']} kernels of 3x3); the other {span['unseen']} "
                 "inputs cannot reach it.")
-    summary = (f'<p style="margin:0 0 4px 0">{span["groups"]} group{"s" if groups > 1 else ""}, {span["params"]} '
-               f"weights. Output channel {escape(str(followed))} (outlined) {sees}</p>")
+    # the followed channel first: this sentence, which changes with both controls, is what the explorer's live
+    # region announces (widgets-setup.js)
+    summary = (f'<p style="margin:0 0 4px 0">Output channel {escape(str(followed))} (outlined) {sees} '
+               f'{span["groups"]} group{"s" if groups > 1 else ""}, {span["params"]} weights.</p>')
     legend = (
         '<p style="margin:4px 0 0 0; font-size:0.8em">Maps: black = negative, grey = 0, white = positive; inputs '
         f"on &plusmn;1, outputs on &plusmn;{span['output_scale']} (beyond: black or white), the same at every G. "

@@ -177,7 +177,7 @@ def strip_svg(changes: tuple[float, ...], description: str) -> str:
                    f'fill="{PALETTE[g]}"/>' for g in range(GROUPS))
     body = f'<g stroke="#555">{"".join(filled)}</g>' + (
         f'<g fill="none" stroke="#999" stroke-dasharray="2 2">{"".join(empty)}</g>'
-        f'<g font-size="10" text-anchor="middle" fill="#777">{"".join(zeros)}</g>' if empty else "") + bars
+        f'<g font-size="10" text-anchor="middle" fill="#595959">{"".join(zeros)}</g>' if empty else "") + bars
     return svg_document(body, STRIP_WIDTH, CELL + 5, description)
 
 
@@ -191,7 +191,7 @@ def legend_svg() -> str:
     ticks = "".join(f'<text x="{left + v / top * (STRIP_WIDTH - left):.1f}" y="30">{v}</text>' for v in range(top + 1))
     size = CELL - 2
     empty = f'<rect x="1" y="1" width="{size}" height="{size}" fill="none" stroke="#999" stroke-dasharray="2 2"/>'
-    body = (f'{empty}<text x="{CELL / 2}" y="{CELL - 5}" font-size="10" text-anchor="middle" fill="#777">0</text>'
+    body = (f'{empty}<text x="{CELL / 2}" y="{CELL - 5}" font-size="10" text-anchor="middle" fill="#595959">0</text>'
             f'<text x="{CELL + 4}" y="{CELL - 5}" font-size="10" fill="currentColor">unchanged</text>'
             f'{ramp}<rect x="{left}" y="1" width="{STRIP_WIDTH - left}" height="{CELL - 2}" fill="none" stroke="#555"/>'
             f'<g font-size="10" text-anchor="middle" fill="currentColor">{ticks}</g>')
@@ -232,8 +232,10 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         verdict = "The block's 1x1 convolutions mix all 16 channels: the change leaves its group at once."
     else:
         verdict = "Grouped layers never mix groups: the change stays in its group, however many you stack."
+    # the first sentence names both settings: the explorer's live region announces it (widgets-setup.js)
+    through = "a ResNeXt block" if path == "ResNeXt block" else escape(path)
     head = (f'<p style="margin:0 0 4px 0">Noise added to channels {span["first"]} to {span["last"]} (group '
-            f"{escape(str(group))}). Each cell is one channel; its colour is how much that channel changed "
+            f"{escape(str(group))}), passed through {through}. Each cell is one channel; its colour is how much that channel changed "
             f"(largest change over the map).</p>{groups_header_svg()}")
     return head + "".join(rows) + f'<p style="margin:6px 0 2px 0">{verdict}</p>' + legend_svg()
 
