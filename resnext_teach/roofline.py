@@ -1,6 +1,6 @@
 """A measured roofline: this machine's two speed limits and where each convolution of a model runs against them.
 
-* ``measure_peaks`` / ``peak_of`` / ``measure_peak``: the multiply-add rates of a large float32 matrix product and
+* ``measure_peaks``: the multiply-add rates of a large float32 matrix product and
   a large dense convolution, and the higher of the two (as close to the processor's peak as PyTorch gets);
 * ``measure_bandwidth``: the bytes per second of copying a buffer much larger than the caches (read + write);
 * ``time_layers``: every distinct ``nn.Conv2d`` of one or more models, timed alone on an input of the shape it
@@ -32,7 +32,7 @@ from .validation import (
     describe,
 )
 
-MAX_MATRIX = 16384  # the largest matrix side measure_peak accepts (1 GiB per float32 matrix)
+MAX_MATRIX = 16384  # the largest matrix side measure_peaks accepts (1 GiB per float32 matrix)
 MAX_MEGABYTES = 8192  # the largest buffer measure_bandwidth accepts
 
 
@@ -59,7 +59,7 @@ def _rate(amount: float, timing: Timing, unit: str, source: str = "") -> Rate:
 
 
 PEAK_CONV = dict(channels=256, size=28)
-"""The dense convolution ``measure_peak`` also times: 256 -> 256 channels, 3x3, on one 28x28 map (0.46 G
+"""The dense convolution ``measure_peaks`` also times: 256 -> 256 channels, 3x3, on one 28x28 map (0.46 G
 multiply-adds), the kind of large regular problem a library's convolution kernels are tuned for."""
 
 
@@ -68,7 +68,8 @@ def measure_peaks(size: int = 1024, threads: int = 1, rounds: int = 7,
     """The multiply-add rates of two large regular problems, timed interleaved on ``threads`` CPU threads (or on a
     GPU: ``device="cuda"``): ``"matmul"``, ``a @ b`` for two ``size x size`` float32 matrices (``size**3``
     multiply-adds), and ``"conv"``, a large dense 3x3 convolution (``PEAK_CONV``). They come from different
-    libraries (on a CPU, BLAS and oneDNN), and either can be the faster; ``measure_peak`` takes the higher."""
+    libraries (on a CPU, BLAS and oneDNN), and either can be the faster. The book's peak is defined on a campaign's record (``experiments.evidence.Roofline``): the
+    highest rate of any problem timed in the same rounds."""
     size = check_positive_int("size", size, maximum=MAX_MATRIX)
     threads = check_positive_int("threads", threads, maximum=MAX_THREADS)
     rounds = check_positive_int("rounds", rounds)
@@ -88,20 +89,6 @@ def measure_peaks(size: int = 1024, threads: int = 1, rounds: int = 7,
     return {"matmul": _rate(size**3, timings["matmul"], "multiply-add", f"a {size} x {size} matrix product"),
             "conv": _rate(conv_intensity(conv, h).macs, timings["conv"], "multiply-add",
                           f"a {c}-channel 3x3 convolution on a {h}x{h} map")}
-
-
-def peak_of(peaks: dict[str, Rate]) -> Rate:
-    """The highest of measured rates (``measure_peaks``): the peak (``Rate.source`` says which problem set it; when
-    two are close, either can win a run)."""
-    if not isinstance(peaks, dict) or not peaks or not all(isinstance(r, Rate) for r in peaks.values()):
-        raise ArgumentTypeError(f"peaks must be a non-empty dict of name -> Rate (from measure_peaks), not "
-                                f"{describe(peaks)}")
-    return max(peaks.values(), key=lambda r: r.value)
-
-
-def measure_peak(size: int = 1024, threads: int = 1, rounds: int = 7, device: torch.device | str = "cpu") -> Rate:
-    """The highest multiply-add rate PyTorch reaches here on large regular problems: ``peak_of(measure_peaks(...))``."""
-    return peak_of(measure_peaks(size, threads, rounds, device))
 
 
 def measure_bandwidth(megabytes: int = 256, threads: int = 1, rounds: int = 7,

@@ -524,10 +524,6 @@ API: dict[str, Api] = {
     "timing.phrase": Api(timing.phrase, lambda: dict(key="within", band=0.05), dict(key="verdict key", band="real0")),
     "roofline.measure_peaks": Api(roofline.measure_peaks, lambda: dict(size=16, threads=1, rounds=2),
                                   dict(size="size", threads="size", rounds="count"), builds=True),
-    "roofline.peak_of": Api(roofline.peak_of, lambda: dict(peaks=roofline.measure_peaks(size=16, rounds=2)),
-                            dict(peaks="peaks")),
-    "roofline.measure_peak": Api(roofline.measure_peak, lambda: dict(size=16, threads=1, rounds=2),
-                                 dict(size="size", threads="size", rounds="count"), builds=True),
     "roofline.measure_bandwidth": Api(roofline.measure_bandwidth, lambda: dict(megabytes=1, threads=1, rounds=2),
                                       dict(megabytes="size", threads="size", rounds="count"), builds=True),
     "roofline.attainable": Api(roofline.attainable, lambda: dict(macs_per_byte=2.0, peak=1e10, bandwidth=1e9),
@@ -663,7 +659,6 @@ BAD: dict[str, list[object]] = {
     "ratio": [None, 1.2, "slower", (1.1, 1.3)],
     "verdict key": [None, 5, "", "no measurable difference", ["slower"], ("within",)],
     "kind rate": [None, 5, "3×3", (1, 2)],
-    "peaks": [None, {}, {"matmul": 5e10}, [5e10], 5e10],
 }
 
 CASES = [(name, arg) for name in sorted(API) for arg in API[name].args]

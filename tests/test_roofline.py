@@ -14,7 +14,6 @@ from resnext_teach.roofline import (
     attainable,
     by_kind,
     measure_bandwidth,
-    measure_peak,
     measure_peaks,
     time_layers,
     time_per_macc_ratio,
@@ -32,21 +31,9 @@ def test_peaks_and_bandwidth_are_work_over_time():
         assert rate.value == pytest.approx(work[name] / rate.timing.median)
         assert rate.low <= rate.value <= rate.high and rate.unit == "multiply-add"
     assert "matrix product" in peaks["matmul"].source and "3x3 convolution" in peaks["conv"].source
-    peak = measure_peak(size=64, rounds=3)  # the higher of a fresh pair
-    assert peak.source in {r.source for r in peaks.values()}
     bandwidth = measure_bandwidth(megabytes=2, rounds=3)
     assert bandwidth.value == pytest.approx(2 * 2 * 2**20 / bandwidth.timing.median)  # read + write
     assert "G" in str(bandwidth)
-
-
-def test_the_peak_is_the_higher_rate():
-    from resnext_teach.roofline import Rate, peak_of
-    from resnext_teach.timing import Timing
-
-    rates = {name: Rate(v, v, v, "multiply-add", Timing(name, (1.0, 1.0), 1), name)
-             for name, v in (("matmul", 3e9), ("conv", 5e9))}
-    assert peak_of(rates) is rates["conv"]
-    assert peak_of({"matmul": rates["matmul"]}) is rates["matmul"]
 
 
 def test_attainable_is_the_roofline():
@@ -111,7 +98,7 @@ def test_roofline_errors():
     with pytest.raises(ValueError, match="has no nn.Conv2d layer"):
         time_layers({"lin": nn.Linear(2, 2)}, torch.randn(1, 2))
     with pytest.raises(ValueError, match="size=100000 is too large: at most 16,384"):
-        measure_peak(size=100_000)
+        measure_peaks(size=100_000)
     with pytest.raises(ValueError, match="peak=0"):
         attainable(1.0, 0, 1e9)
     with pytest.raises(ValueError, match="meta device: they have shapes but no data"):

@@ -20,7 +20,7 @@ import json
 import textwrap
 from dataclasses import dataclass, field
 
-from ..timing import CONFIDENCE, DEAD_BAND, Ratio, phrase, verdict
+from ..timing import CONFIDENCE, DEAD_BAND, Ratio, verdict
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,3 @@ def decide(rule: Rule, ratio: Ratio) -> Decision:
     outcome = _OUTCOME[rule.name](rule, ratio)
     return Decision(rule, outcome, rule.outcomes[outcome], ratio)
 
-
-def outcome_words() -> dict[str, str]:
-    """Every word a comparison of time can get (the vocabulary's keys and phrases)."""
-    return {key: phrase(key) for key in ("slower", "faster", "within", "undecided")}
