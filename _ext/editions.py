@@ -27,6 +27,7 @@ import posixpath
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import nbformat
 
@@ -186,6 +187,19 @@ class _Converter:
                 raise EditionError(f"{self.docname}: the directive {{{name}}} has no plain-Markdown form in the editions")
         pieces.append(("text", source[pos:]))
         return [(kind, self.inline(text).strip("\n")) for kind, text in pieces]
+
+
+def read_page(path: Path) -> nbformat.NotebookNode | None:
+    """A page's source as a notebook: a ``.ipynb``, or a MyST Markdown notebook (a ``.md`` whose front matter has a
+    ``kernelspec``, as jupytext writes it); None for a page of plain Markdown."""
+    if path.suffix == ".ipynb":
+        return nbformat.read(path, as_version=4)
+    text = path.read_text(encoding="utf-8")
+    if not re.match(r"---\n(?:.*\n)*?kernelspec:", text):
+        return None
+    import jupytext
+
+    return jupytext.reads(text, fmt="md:myst")
 
 
 def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, docname: str,

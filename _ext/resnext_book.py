@@ -266,12 +266,12 @@ def write_editions(app: Sphinx) -> list[Path]:
         return {name: out["data"]["text/plain"] for name, out in data.items() if "text/plain" in out.get("data", {})}
 
     for docname in sorted(app.env.found_docs):
-        source = Path(str(app.env.doc2path(docname)))
-        if source.suffix != ".ipynb":
+        source = editions.read_page(Path(str(app.env.doc2path(docname))))
+        if source is None:
             continue
         executed_path = build / "jupyter_execute" / f"{docname}.ipynb"
         executed = nbformat.read(executed_path, as_version=4) if executed_path.exists() else None
-        edition = editions.convert(nbformat.read(source, as_version=4), executed, docname, glued, book)
+        edition = editions.convert(source, executed, docname, glued, book)
         colab = target / f"{docname}.ipynb"
         student = target / "student" / f"{Path(docname).name}_student.ipynb"
         pairs = [(colab, edition.colab)] + ([(student, edition.student)] if edition.exercises else [])
@@ -291,6 +291,15 @@ def write_editions(app: Sphinx) -> list[Path]:
     return written
 
 
+def _colab_opens_the_edition(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """The launch button opens ``<page>.ipynb`` on the launch branch (the Colab edition): the theme names the page's
+    source, which for a MyST Markdown notebook ends in ``.md`` and which Colab cannot open."""
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if group.get("label") == "launch-buttons" else []:
+            if button.get("text") == "Colab" and button.get("url", "").endswith(f"/{pagename}.md"):
+                button["url"] = button["url"].removesuffix(".md") + ".ipynb"
+
+
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is None and app.builder.format == "html":
         write_editions(app)
@@ -302,5 +311,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("env-get-updated", _renumber_exercises, priority=900)
     app.connect("doctree-resolved", _no_raw_myst_on_the_page)
     track_progress(app)
+    app.connect("html-page-context", _colab_opens_the_edition, priority=502)  # after the theme's launch buttons
     app.connect("build-finished", _build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,6 +1,6 @@
 """Print how long each page of the book takes to execute, and the whole book, against the book's goals.
 
-    .venv/bin/python benchmarks/chapter_times.py [--rounds 1] [chapters/06_testing_the_claims.ipynb ...]
+    .venv/bin/python benchmarks/chapter_times.py [--rounds 1] [chapters/06_testing_the_claims.md ...]
 
 Each notebook runs in a fresh kernel in its own folder, top to bottom, as the build runs it
 (scripts/run_chapter.py). With several rounds the notebooks are interleaved (1, 2, ..., 6, 1, 2, ...) so that a
@@ -32,7 +32,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds={args.rounds} must be at least 1")
-    paths = args.notebooks or sorted((ROOT / "chapters").glob("*.ipynb")) + [ROOT / "instructors.ipynb"]
+    paths = args.notebooks or sorted((ROOT / "chapters").glob("*.md")) + [ROOT / "instructors.md"]
     import torch
 
     print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}, "

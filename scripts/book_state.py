@@ -47,7 +47,7 @@ UP_TO_DATE = 3
 CODE = ["resnext_teach", "_ext", "book_js", "_config.yml", "_toc.yml", "references.bib", "requirements.txt",
         "pyproject.toml", "package-lock.json", ".venv/.resnext-teach-setup"]
 PACKAGE = ["resnext_teach", "pyproject.toml"]  # what the editions' install cell installs
-GUIDE = "instructors.ipynb"  # its chapter map reads every chapter
+GUIDE = "instructors.md"  # its chapter map reads every chapter
 WIPED = (".doctrees", "html", "jupyter_execute", "notebooks")
 
 

@@ -79,7 +79,7 @@ def main() -> int:
     if chromium() is None:
         print("[handouts] Chromium is missing (Debian: apt-get install chromium): no PDF handouts written")
         return 0
-    chapters = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
+    chapters = sorted(p.stem for p in (ROOT / "chapters").glob("*.md"))
     for path in print_handouts(chapters):
         print(f"[handouts] {path.relative_to(ROOT)}")
     return 0

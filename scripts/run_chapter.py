@@ -1,6 +1,6 @@
 """Execute chapter notebooks the way the build does (fresh kernel, top to bottom) and report time and errors.
 
-    .venv/bin/python scripts/run_chapter.py chapters/02_grouped_convolution.ipynb [...]
+    .venv/bin/python scripts/run_chapter.py chapters/02_grouped_convolution.md [...]
 
 Exits non-zero if a cell fails (cells tagged ``raises-exception`` may raise) or writes to stderr.
 """
@@ -11,13 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
+import jupytext
 from nbclient import NotebookClient
 
 
 def run(path: Path, timeout: int = 600) -> tuple[float, list[str]]:
     """Execute one notebook in its own folder; return (seconds, problems)."""
-    nb = nbformat.read(path, as_version=4)
+    nb = jupytext.read(path)  # a MyST Markdown notebook (or an .ipynb)
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start

@@ -46,10 +46,10 @@ class ExecutedChapter:
 
 
 def _execute(path: Path) -> ExecutedChapter:
-    import nbformat
+    import jupytext
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    nb = jupytext.read(path)  # the MyST Markdown source
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     glued = {}
     for cell in nb.cells:
@@ -77,7 +77,7 @@ def executed_chapter():
 
     def get(stem: str) -> ExecutedChapter:
         if stem not in cache:
-            source = ROOT / "chapters" / f"{stem}.ipynb"
+            source = ROOT / "chapters" / f"{stem}.md"
             built = ROOT / "_build" / "jupyter_execute" / "chapters" / f"{stem}.ipynb"
             glue = built.with_suffix(".glue.json")
             if current and built.exists() and glue.exists():

@@ -4,9 +4,7 @@ bookkeeping is what could go wrong. (Each case failed with the rule as it was be
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +16,7 @@ import book_state
 ROOT = Path(__file__).resolve().parent.parent
 CONF = 'extensions = ["myst_parser"]\nexclude_patterns = ["_build"]\nroot_doc = "intro"\n'
 TOC = "root: intro\nchapters:\n- file: chapters/01_a\n- file: chapters/02_b\n- file: instructors\n"
-GUIDE = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+GUIDE = "---\nkernelspec:\n  name: python3\n---\n\n# The guide\n\nIts chapter map reads every chapter.\n"
 
 
 @pytest.fixture
@@ -31,7 +29,7 @@ def book(tmp_path, monkeypatch) -> Path:
     (tmp_path / "intro.md").write_text("# Intro\n\nThe front page.\n")
     (tmp_path / "chapters" / "01_a.md").write_text("# Chapter A\n\nfirst version of A\n")
     (tmp_path / "chapters" / "02_b.md").write_text("# Chapter B\n\nthe text of B\n")
-    (tmp_path / "instructors.ipynb").write_text(json.dumps(GUIDE))
+    (tmp_path / "instructors.md").write_text(GUIDE)
     (tmp_path / "resnext_teach" / "core.py").write_text('"""The module."""\n\n\ndef f(x):\n    """Twice x."""\n'
                                                          '    return 2 * x  # doubled\n')
     monkeypatch.setattr(book_state, "ROOT", tmp_path)

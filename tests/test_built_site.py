@@ -9,8 +9,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "_ext"))
 from resnext_book import raw_myst  # noqa: E402
+import sources
 SITE = ROOT / "_build" / "html"
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = sources.CHAPTERS
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,8 @@ def site() -> Path:
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_chapter_page_has_a_notebook_download(site, notebook):
     page = (site / "chapters" / f"{notebook.stem}.html").read_text(encoding="utf-8")
-    assert f"_sources/chapters/{notebook.name}" in page
-    assert (site / "_sources" / "chapters" / notebook.name).is_file()
+    assert f"_sources/chapters/{notebook.stem}.ipynb" in page
+    assert (site / "_sources" / "chapters" / f"{notebook.stem}.ipynb").is_file()
 
 
 def test_instructor_guide_and_references_are_built(site):
@@ -48,8 +49,8 @@ def test_references_list_what_the_book_cites_labelled_as_the_text_cites_it(site)
     body = re.sub(r"<[^>]+>", " ", "".join(entries))
     assert "\\" not in body and "{" not in body and "Dollar" not in body
     keys = re.findall(r"^@\w+\{([^,]+),", (ROOT / "references.bib").read_text(), re.M)
-    sources = [p.read_text(encoding="utf-8") for p in [*CHAPTERS, ROOT / "intro.md", ROOT / "instructors.ipynb"]]
-    uncited = [k for k in keys if not any(k in s for s in sources)]
+    texts = [p.read_text(encoding="utf-8") for p in [*CHAPTERS, ROOT / "intro.md", sources.GUIDE]]
+    uncited = [k for k in keys if not any(k in s for s in texts)]
     assert not uncited, f"references.bib holds entries no page cites: {uncited}"
     assert len(labels) == len(keys)
 

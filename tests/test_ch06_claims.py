@@ -21,6 +21,7 @@ from resnext_teach.intensity import conv_intensity
 from resnext_teach.experiments.correlations import channel_correlation, group_correlations
 from resnext_teach.experiments.probes import channel_jacobian, group_changes, perturb_group, perturbation_probe
 from resnext_teach.experiments.speed import groups_sweep, model_latencies
+from sources import chapter, read_source
 
 # --- probes: gradients and groups -----------------------------------------------------------------------
 
@@ -191,11 +192,9 @@ def test_model_latencies_on_small_models():
 def test_chapter_notebook_structure():
     """Stored without outputs, labelled, with the set-up cell hidden, the CIFAR-10 switch off, and every exercise
     followed by a check cell and a gated solution (the build executes the notebook itself)."""
-    from pathlib import Path
 
-    import nbformat
 
-    nb = nbformat.read(Path(__file__).parents[1] / "chapters" / "06_testing_the_claims.ipynb", as_version=4)
+    nb = read_source(chapter("06_testing_the_claims"))
     code = [c for c in nb.cells if c.cell_type == "code"]
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert nb.cells[0].source.splitlines()[0] == "(ch-claims)="

@@ -2,20 +2,19 @@
 cells, and the exercise texts naming the layers the checks use."""
 
 import ast
-import json
 import re
-from pathlib import Path
 
 import pytest
 
 from resnext_teach.book.exercises.convolution import DOUBLING_LAYER, MACS_INPUT_SIZE, MACS_LAYER, PARAMS_LAYER, SHAPE_LAYER
+from sources import chapter, read_source
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "01_standard_convolution.ipynb"
+NOTEBOOK = chapter("01_standard_convolution")
 
 
 @pytest.fixture(scope="module")
 def notebook():
-    return json.loads(NOTEBOOK.read_text())
+    return read_source(NOTEBOOK)
 
 
 def test_notebook_skeleton(notebook):

@@ -2,15 +2,14 @@
 
 import ast
 import re
-from pathlib import Path
 
-import nbformat
+from sources import chapter, read_source
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "02_grouped_convolution.ipynb"
+NOTEBOOK = chapter("02_grouped_convolution")
 
 
 def test_notebook_structure():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = read_source(NOTEBOOK)
     assert nb.cells[0].source.startswith("(ch-grouped)=\n# Chapter 2: Grouped convolution")
     code = [c for c in nb.cells if c.cell_type == "code"]
     # Colab ignores tags: the deliberate errors are caught and printed, so "Run all" never stops

@@ -1,15 +1,14 @@
 """Chapter 3's notebook (cardinality): its structure and the numbers its text takes from hidden prose(...) cells."""
 
 import ast
-import json
 import re
-from pathlib import Path
+from sources import chapter, read_source
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "chapters" / "03_cardinality.ipynb"
+NOTEBOOK = chapter("03_cardinality")
 
 
 def test_notebook_structure():
-    nb = json.loads(NOTEBOOK.read_text())
+    nb = read_source(NOTEBOOK)
     cells = nb["cells"]
     assert "".join(cells[0]["source"]).startswith("(ch-cardinality)=\n# Chapter 3: Cardinality")
     assert nb["metadata"]["kernelspec"]["name"] == "python3"

@@ -1,19 +1,18 @@
 """Chapter 4's notebook (the ResNeXt block): its structure, the exercise blocks it names, and the chapter as the
 build executed it."""
 
-from pathlib import Path
 
-import nbformat
 
 from resnext_teach.book.exercises.block import CONV2_BLOCK, FIRST_BLOCK, SHORTCUT_CHOICES, STRIDED_BLOCK, STRIDED_INPUT
 
 from helpers import RESNEXT50_PARAMS, independent_misbuilt_count
+from sources import chapter, read_source
 
-NOTEBOOK = Path(__file__).resolve().parent.parent / "chapters" / "04_resnext_block.ipynb"
+NOTEBOOK = chapter("04_resnext_block")
 
 
 def test_notebook_structure_and_exercise_blocks_match_the_checks():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = read_source(NOTEBOOK)
     assert nb.cells[0].source.startswith("(ch-block)=\n# Chapter 4: The ResNeXt block")
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "setup(seed=" in code[0].source and "remove-cell" in code[0].metadata["tags"]

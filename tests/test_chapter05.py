@@ -2,14 +2,14 @@
 
 from pathlib import Path
 
-import nbformat
+from sources import chapter, read_source
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "chapters" / "05_full_model.ipynb"
+NOTEBOOK = chapter("05_full_model")
 
 
 def test_notebook_skeleton():
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = read_source(NOTEBOOK)
     first = nb.cells[0]
     assert first.cell_type == "markdown" and first.source.startswith("(ch-model)=\n# Chapter 5: The full model")
     for heading in ("What you will learn", "Prerequisites", "Time needed", "## Summary", "## Exercises"):

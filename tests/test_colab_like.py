@@ -13,9 +13,10 @@ import nbformat
 import pytest
 
 from colab_env import ROOT, colab_python, execute_in
+import sources
 
 EDITIONS = ROOT / "_build" / "notebooks"
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = sources.CHAPTERS
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,7 @@ def check_env(report: dict, python: Path) -> None:
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_edition_runs_top_to_bottom_with_tags_ignored_in_a_colab_like_environment(python, chapter, tmp_path):
-    source = EDITIONS / "chapters" / chapter.name
+    source = EDITIONS / "chapters" / f"{chapter.stem}.ipynb"
     if not source.is_file():
         pytest.fail(f"{source} is missing: build the book first (bash scripts/build_book.sh)")
     nb = nbformat.read(source, as_version=4)

@@ -28,11 +28,13 @@ from export_student import export  # noqa: E402
 
 from resnext_teach import __version__  # noqa: E402
 from resnext_teach.book.syllabus import colab_url  # noqa: E402
+import sources
+from sources import read_source
 
 BUILD = ROOT / "_build"
 NOTEBOOKS = BUILD / "notebooks"
 SITE = BUILD / "html"
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = sources.CHAPTERS
 PAGES = [f"chapters/{p.stem}" for p in CHAPTERS] + ["instructors"]
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 REPOSITORY = CONFIG["repository"]
@@ -112,7 +114,7 @@ def test_every_number_in_the_page_prose_is_written_into_the_edition(page):
 def test_exercises_are_numbered_by_chapter_on_the_page_and_in_the_edition(path):
     page = f"chapters/{path.stem}"
     chapter = int(path.stem.split("_")[0])
-    count = len(editions.exercise_labels(nbformat.read(path, as_version=4)))
+    count = len(editions.exercise_labels(read_source(path)))
     expected = [f"Exercise {chapter}.{k}" for k in range(1, count + 1)]
     titles = [" ".join(t.get_text(" ").split()) for t in page_prose(page).select("div.exercise p.admonition-title")]
     assert [t.split(" (")[0] for t in titles] == expected
@@ -133,7 +135,7 @@ def test_solutions_are_collected_at_the_end_and_the_student_edition_is_the_rest(
     assert not any(c.source.startswith(editions.SOLUTIONS_HEADING) for c in without.cells)
     # every code cell of the source's solutions is in the Colab edition's tail, and in no student edition
     inside, solution_code = False, []
-    for cell in nbformat.read(path, as_version=4).cells:
+    for cell in read_source(path).cells:
         if cell.cell_type == "markdown":
             inside = (inside or "{solution-start}" in cell.source) and "{solution-end}" not in cell.source
         elif inside:
@@ -239,10 +241,10 @@ def test_a_failed_install_shows_its_cause_and_stops_run_all_with_one_sentence(tm
 def test_the_colab_button_opens_the_edition_where_the_workflow_publishes_it(path):
     page = (SITE / "chapters" / f"{path.stem}.html").read_text(encoding="utf-8")
     links = set(re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', page))
-    expected = colab_url(REPOSITORY["url"], REPOSITORY["branch"], f"chapters/{path.name}")
+    expected = colab_url(REPOSITORY["url"], REPOSITORY["branch"], f"chapters/{path.stem}.ipynb")
     assert links == {expected}
     # The workflow publishes the folder _build/notebooks as the root of that branch, so the path matches.
-    assert (NOTEBOOKS / "chapters" / path.name).is_file()
+    assert (NOTEBOOKS / "chapters" / f"{path.stem}.ipynb").is_file()
     steps = {step.get("name", step.get("uses", "")): step for job in yaml.safe_load(WORKFLOW.read_text())["jobs"].values()
              for step in job["steps"]}
     upload = next(s for s in steps.values() if s.get("uses", "").startswith("actions/upload-artifact"))

@@ -22,6 +22,8 @@ from resnext_teach.book.explorers import EXPLORERS, Control, Explorer, all_explo
 from resnext_teach.book.explorers import sweep
 from resnext_teach.book.exercises import Feedback, check_integer
 from test_explorers_sweep import small_sweep
+import sources
+from sources import read_source
 
 CHAPTERS = Path(__file__).resolve().parent.parent / "chapters"
 
@@ -121,8 +123,8 @@ def test_the_tuple_holds_every_fixed_explorer_once_in_chapter_order_with_unique_
     assert not missing, f"explorers missing from EXPLORERS in resnext_teach/book/explorers/__init__.py: {missing}"
     by_constant = {k.split(".")[-1]: v for k, v in constants.items()}
     shown = []  # the explorer constants in the order the chapters import them
-    for chapter in sorted(CHAPTERS.glob("*.ipynb")):
-        cells = json.loads(chapter.read_text(encoding="utf-8"))["cells"]
+    for chapter in sources.CHAPTERS:
+        cells = read_source(chapter).cells
         for cell in cells:
             source = "".join(cell["source"])
             for found in re.findall(r"from resnext_teach\.book\.explorers\.\w+ import (\([^)]*\)|.*)", source):

@@ -29,10 +29,11 @@ from resnext_teach.book import cli
 from resnext_teach.book.exercises import Exercise
 from resnext_teach.book.export import ExportError, export
 from resnext_teach.book.grading import NOT_A_SANDBOX
+import sources
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = ROOT / "_build" / "notebooks" / "student"
-CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = [p.stem for p in sources.CHAPTERS]
 RUN = CHAPTERS if os.environ.get("RXT_GRADE_ALL") else CHAPTERS[:1]
 
 

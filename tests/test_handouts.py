@@ -11,11 +11,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import sources
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDOUTS = ROOT / "_build" / "html" / "handouts"
 EDITIONS = ROOT / "_build" / "notebooks"
-CHAPTERS = sorted(p.stem for p in (ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = [p.stem for p in sources.CHAPTERS]
 MARGIN_PT = 12 / 25.4 * 72  # scripts/handouts.py prints with 12 mm left and right margins
 
 pytestmark = pytest.mark.book

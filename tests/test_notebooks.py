@@ -1,15 +1,15 @@
 """Every chapter follows the book's skeleton, is stored stripped, and installs from the configured repository."""
 
-import json
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
 import yaml
+import sources
+from sources import read_source
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = sources.CHAPTERS
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
 
@@ -26,17 +26,18 @@ def test_there_are_chapters_and_all_are_in_the_toc():
         assert f"chapters/{path.stem}" in listed, f"{path.name} is not in _toc.yml"
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def test_stored_without_outputs(path):
-    nb = json.loads(path.read_text())
-    for cell in nb["cells"]:
-        if cell["cell_type"] == "code":
-            assert cell["outputs"] == [] and cell["execution_count"] is None
+def test_pages_are_stored_as_text():
+    """Chapters and the guide are MyST Markdown notebooks (jupytext, as QuantEcon's lectures): no .ipynb to strip."""
+    assert not list((ROOT / "chapters").glob("*.ipynb")) and not (ROOT / "instructors.ipynb").exists()
+    for path in [*CHAPTERS, sources.GUIDE]:
+        meta = read_source(path).metadata
+        assert meta["jupytext"]["text_representation"]["format_name"] == "myst", path.name
+        assert meta["kernelspec"]["name"] == "python3", path.name
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_skeleton(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = read_source(path)
     text = markdown(nb)
     assert re.match(r"\(ch-[a-z-]+\)=\s*\n# Chapter \d+: ", nb.cells[0].source), "label and '# Chapter N: Title' first"
     for heading in ("What you will learn", "Prerequisites", "Time needed", "Summary"):
@@ -53,7 +54,7 @@ def test_skeleton(path):
 def test_first_code_cell_is_the_tagged_set_up(path):
     """The source's set-up seeds and imports; the editions replace it by the install cell (tests/test_editions.py),
     so the repository is named only in _config.yml."""
-    nb = nbformat.read(path, as_version=4)
+    nb = read_source(path)
     first = next(c for c in nb.cells if c.cell_type == "code")
     assert "remove-cell" in first.metadata.get("tags", [])
     assert "setup(seed=" in first.source
@@ -77,7 +78,7 @@ def prose_without_code_math_roles(source: str) -> str:
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_no_hand_typed_results_in_prose(path):
-    nb = nbformat.read(path, as_version=4)
+    nb = read_source(path)
     found = []
     for cell in nb.cells:
         if cell.cell_type != "markdown":
@@ -91,7 +92,7 @@ def test_no_hand_typed_results_in_prose(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=[p.stem for p in CHAPTERS])
 def test_each_exercise_is_followed_by_its_check_cell_and_then_its_solution(path):
-    cells = nbformat.read(path, as_version=4).cells
+    cells = read_source(path).cells
     for i, cell in enumerate(cells):
         match = re.search(r"\{exercise\}`*\s*\n:label: (\S+)", cell.source) if cell.cell_type == "markdown" else None
         if match is None:
@@ -110,7 +111,7 @@ def test_each_exercise_is_followed_by_its_check_cell_and_then_its_solution(path)
 def test_executed_chapter_glued_every_name_its_prose_uses_and_wrote_no_stderr(path, executed_chapter):
     run = executed_chapter(path.stem)
     assert not run.stderr, run.stderr
-    used = set(re.findall(r"\{glue:text\}`([^`:]+)", markdown(nbformat.read(path, as_version=4))))
+    used = set(re.findall(r"\{glue:text\}`([^`:]+)", markdown(read_source(path))))
     assert used and used <= set(run.glued), f"used in the prose but never glued: {used - set(run.glued)}"
 
 
@@ -133,7 +134,7 @@ def test_teaching_cells_hold_no_book_plumbing(path):
     sys.path.insert(0, str(ROOT / "_ext"))
     from editions import only_hands_values_to_prose
 
-    nb = nbformat.read(path, as_version=4)
+    nb = read_source(path)
     code = [c for c in nb.cells if c.cell_type == "code"]
     visible = [c for c in code if "remove-cell" not in c.metadata.get("tags", [])]
     plumbing = [c.source.split("\n")[0] for c in visible if re.search(r"\b(glue|prose)\(", c.source)]

@@ -12,8 +12,11 @@ import pytest
 import resnext_teach.book.exercises as exercises_pkg
 from resnext_teach.book.syllabus import chapter_map_markdown, read_chapter, read_syllabus
 
+import sources
+from sources import read_source
+
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+CHAPTERS = sources.CHAPTERS
 
 
 def test_syllabus_reads_every_chapter_in_order():
@@ -22,7 +25,7 @@ def test_syllabus_reads_every_chapter_in_order():
     for chapter in syllabus:
         assert chapter.objectives and chapter.prerequisites and chapter.time_needed
         assert len(chapter.exercises) >= 3
-        text = nbformat.read(chapter.path, as_version=4)
+        text = read_source(chapter.path)
         assert all(f":label: {label}" in "".join(c.source for c in text.cells) for label in chapter.exercises)
 
 
@@ -38,10 +41,9 @@ def test_chapter_map_links_every_chapter_and_exercise():
 
 
 def test_read_chapter_names_what_is_missing(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("(ch-x)=\n# Chapter 9: X\n\n**Time needed**: 5 minutes.")]
-    path = tmp_path / "x.ipynb"
-    nbformat.write(nb, path)
+    path = tmp_path / "x.md"
+    path.write_text("---\nkernelspec:\n  name: python3\n---\n\n(ch-x)=\n# Chapter 9: X\n\n**Time needed**: 5 minutes.\n\n"
+                    "```{code-cell}\n# **Prerequisites**: in a code cell, not the prose\n```\n")
     with pytest.raises(ValueError, match=r"no '\*\*Prerequisites\*\*' paragraph"):
         read_chapter(path)
 
@@ -55,7 +57,7 @@ def test_student_export_copies_the_student_editions_which_keep_every_check_and_n
     written = {p.name: p for p in export(tmp_path)}
     assert sorted(written) == [f"{p.stem}_student.ipynb" for p in CHAPTERS]
     for path in CHAPTERS:
-        original = nbformat.read(path, as_version=4)
+        original = read_source(path)
         student_path = written[f"{path.stem}_student.ipynb"]
         assert student_path.read_bytes() == (ROOT / "_build" / "notebooks" / "student" / student_path.name).read_bytes()
         student = nbformat.read(student_path, as_version=4)

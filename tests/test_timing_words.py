@@ -5,10 +5,9 @@ may reach the prose. (The wording of those sentences for every outcome is checke
 import ast
 import re
 
-import nbformat
 import pytest
 
-from conftest import ROOT
+from sources import chapter, read_source
 from resnext_teach.experiments.evidence import Roofline, memory_sentence, word_sentence
 from resnext_teach.experiments.records import load_record
 from resnext_teach.experiments.rules import CLAIM_4A, CLAIM_4B
@@ -61,7 +60,7 @@ NOT_TIMING = {"c1_verdict", "c2_verdict", "c2_verdict_a", "c2_verdict_b", "c5_ve
 
 
 def _glued_names(stem: str) -> set[str]:
-    nb = nbformat.read(ROOT / "chapters" / f"{stem}.ipynb", as_version=4)
+    nb = read_source(chapter(stem))
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     return set(re.findall(r"\{glue:text\}`([^`:]+)", text))
 
@@ -108,7 +107,7 @@ def _assigned_from_live_calls(tree: ast.AST) -> set[str]:
 @pytest.mark.parametrize("stem", sorted(EXPECTED))
 def test_no_live_timing_reaches_the_prose(stem):
     """A live cell shows "this machine, now"; the text quotes only records (and deterministic results)."""
-    nb = nbformat.read(ROOT / "chapters" / f"{stem}.ipynb", as_version=4)
+    nb = read_source(chapter(stem))
     code = [c for c in nb.cells if c.cell_type == "code"]
     visible = ast.parse("\n".join(c.source for c in code if "remove-cell" not in c.metadata.get("tags", [])))
     live = _assigned_from_live_calls(visible)

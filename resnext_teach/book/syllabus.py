@@ -32,9 +32,19 @@ class Chapter:
     exercises: tuple[str, ...]  # exercise labels, in order
 
 
+_CODE_CELL = re.compile(r"^```\{code-cell\}.*?^```[ \t]*$", re.MULTILINE | re.DOTALL)
+_CELL_BREAK = re.compile(r"^\+\+\+.*$", re.MULTILINE)  # jupytext's "+++" between two Markdown cells
+_FRONT_MATTER = re.compile(r"\A---\n.*?^---[ \t]*\n", re.MULTILINE | re.DOTALL)
+
+
 def _markdown(path: Path) -> str:
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    return "\n\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    """The prose of a chapter: a MyST Markdown notebook without its front matter and code cells (or the Markdown
+    cells of an ``.ipynb``)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        nb = json.loads(text)
+        return "\n\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return _CELL_BREAK.sub("", _CODE_CELL.sub("", _FRONT_MATTER.sub("", text)))
 
 
 def read_chapter(path: str | Path) -> Chapter:
@@ -68,7 +78,8 @@ def read_chapter(path: str | Path) -> Chapter:
 
 def read_syllabus(chapters_dir: str | Path) -> list[Chapter]:
     """Every chapter in ``chapters_dir``, in chapter order."""
-    chapters = [read_chapter(p) for p in sorted(Path(chapters_dir).glob("*.ipynb"))]
+    paths = sorted(p for p in Path(chapters_dir).iterdir() if p.suffix in (".md", ".ipynb"))
+    chapters = [read_chapter(p) for p in paths]
     return sorted(chapters, key=lambda c: c.number)
 
 
@@ -95,12 +106,13 @@ def chapter_map_markdown(chapters: list[Chapter], relative_to: str | Path,
     parts = []
     for ch in chapters:
         doc = Path(ch.path).resolve().relative_to(base.resolve()).as_posix()
+        edition = Path(doc).with_suffix(".ipynb").as_posix()  # what the launch branch holds
         objectives = "\n".join(f"- {_glue_from(o, doc)}" for o in ch.objectives)
         exercises = ", ".join(f"{{ref}}`{label}`" for label in ch.exercises)
         notebooks = ""
         if repository is not None:
             url, branch = repository["url"], repository["branch"]
-            notebooks = (f"*Open in Colab:* [with solutions]({colab_url(url, branch, doc)}) · "
+            notebooks = (f"*Open in Colab:* [with solutions]({colab_url(url, branch, edition)}) · "
                          f"[student edition, no solutions]"
                          f"({colab_url(url, branch, f'student/{Path(doc).stem}_student.ipynb')})\n\n")
         if handouts is not None:
