@@ -75,6 +75,7 @@ class Book:
     setup_source: str                    # the edition's set-up cell
     banner: Callable[[str, bool], str]   # (docname, has code cells) -> the note under the title
     exercise_numbers: Mapping[str, str] = field(default_factory=dict)  # exercise label -> "2.3"
+    times: Mapping[str, str] = field(default_factory=dict)  # docname -> its computed "Time needed" sentence
 
     def page_url(self, docname: str, anchor: str = "") -> str:
         return f"{self.pages_url}{docname}.html" + (f"#{anchor}" if anchor else "")
@@ -137,6 +138,10 @@ class _Converter:
             if key not in values:
                 raise EditionError(f"{self.docname}: {{glue:text}}`{body}` names a value {docname} never glued")
             return format_plain_text(values[key], fmt)
+        if name == "time-needed":  # _ext/reading_time.py: what the page shows
+            if body.strip() not in self.book.times:
+                raise EditionError(f"{self.docname}: {{time-needed}}`{body}` names no page of the book")
+            return self.book.times[body.strip()]
         if name in ("cite:p", "cite:t"):
             refs = self.book.page_url("references")
             keys = [k.strip() for k in body.split(",")]

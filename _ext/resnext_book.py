@@ -28,6 +28,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 
 import editions
+import reading_time
 
 LOGGER = logging.getLogger(__name__)
 CHAPTER = re.compile(r"^chapters/(?P<number>\d+)_")
@@ -247,6 +248,7 @@ def make_book(app: Sphinx) -> editions.Book:
         setup_source=editions.setup_source(install, resnext_teach.__version__),
         banner=banner,
         exercise_numbers=numbers,
+        times={docname: r["sentence"] for docname, r in getattr(env, "rxt_readings", {}).items()},
     )
 
 
@@ -303,10 +305,13 @@ def _colab_opens_the_edition(app: Sphinx, pagename: str, templatename: str, cont
 def _build_finished(app: Sphinx, exception: Exception | None) -> None:
     if exception is None and app.builder.format == "html":
         write_editions(app)
+        readings = getattr(app.env, "rxt_readings", {})  # what each page asks of a reader (_ext/reading_time.py)
+        (Path(app.outdir).parent / "reading-time.json").write_text(json.dumps(readings, indent=1, sort_keys=True))
 
 
 def setup(app: Sphinx) -> dict:
     _register_bibliography_style()
+    reading_time.setup(app)  # the {time-needed} role: each chapter's "Time needed", counted from the page
     app.connect("config-inited", _config_inited)
     app.connect("env-get-updated", _renumber_exercises, priority=900)
     app.connect("doctree-resolved", _no_raw_myst_on_the_page)

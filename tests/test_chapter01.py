@@ -23,7 +23,7 @@ def test_notebook_skeleton(notebook):
     assert notebook["metadata"]["kernelspec"]["name"] == "python3"
     # (the tagged set-up cell and each exercise's check cell: tests/test_notebooks.py, for every chapter)
     text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    for heading in ("**What you will learn**", "**Prerequisites.**", "**Time needed.**", "## Summary", "## Exercises"):
+    for heading in ("**What you will learn**", "**Prerequisites.**", "**Time needed**:", "## Summary", "## Exercises"):
         assert heading in text
     labels = re.findall(r":label: (ch1-ex-[a-z-]+)", text)
     assert len(labels) >= 3

@@ -191,6 +191,7 @@ def test_a_broken_or_hostile_notebook_gets_its_own_row_and_never_stops_the_run(t
         "raises.ipynb": _chapter_like("raise ValueError('my bug')"),
         "loops.ipynb": _chapter_like("while True:\n    print('x' * 10000)"),
         "exits.ipynb": _chapter_like("import sys\nsys.exit(3)"),
+        "quits.ipynb": _chapter_like("exit()"),  # IPython's exit(): no error, the kernel just ends after the cell
         "kills.ipynb": _chapter_like("import os\nos._exit(1)"),
     }
     notebooks["ann/clears.ipynb"].cells.append(new_code_cell("from IPython.display import clear_output\nclear_output()"))
@@ -212,6 +213,8 @@ def test_a_broken_or_hostile_notebook_gets_its_own_row_and_never_stops_the_run(t
     assert by["loops.ipynb"]["status"] == "time-out" and set(exercise_columns(by["loops.ipynb"]).values()) == {"error"}
     assert by["exits.ipynb"]["status"] == "error" and "SystemExit" in by["exits.ipynb"]["detail"]
     assert by["kills.ipynb"]["status"] == "error" and "kernel died" in by["kills.ipynb"]["detail"]
+    assert by["quits.ipynb"]["status"] == "error" and "exit() in cell" in by["quits.ipynb"]["detail"]
+    assert set(exercise_columns(by["quits.ipynb"]).values()) == {"error"}
     assert set(exercise_columns(by["kills.ipynb"]).values()) == {"error"}
     assert by["garbled.ipynb"]["status"] == "error" and "not a readable notebook" in by["garbled.ipynb"]["detail"]
     assert all(r["points"] == "0" for n, r in by.items() if n != "ann/clears.ipynb")

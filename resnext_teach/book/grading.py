@@ -183,6 +183,10 @@ def run_notebook(path: str | Path, timeout: float) -> Run:
                     if index in owner and new:
                         got[owner[index]] = _verdict(new[-1])
                     content = (replies.get(index) or {}).get("content", {})
+                    if any(p.get("source") == "ask_exit" for p in content.get("payload", [])):  # IPython's exit()
+                        run.status = ERROR
+                        run.detail = f"exit() in cell {index} ended the kernel: the cells after it did not run"
+                        break
                     if content.get("status") == "error":
                         where = "the grader's first cell (is resnext_teach installed?)" if index == 0 else f"cell {index}"
                         errors.append(f"{content.get('ename', 'Error')} in {where}: {str(content.get('evalue', ''))[:200]}")

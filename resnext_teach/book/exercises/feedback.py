@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+PAPER = "#ffffff"  # the feedback's own background, whatever the notebook's theme
 NOT_ANSWERED = "Replace None with your answer, then run the cell again."
 """The message of ``unanswered()``."""
 
@@ -55,8 +56,9 @@ class Feedback:
         else:
             colour, mark = "#4b5563", "&#9998;"   # not answered yet: neutral grey pencil
         message = escape(self.message).replace("None", "<code>None</code>", 1) if not self.answered else escape(self.message)
-        return (f'<p class="rxt-feedback" style="color:{colour}; margin:0.25rem 0"><b>{mark} {self.head}</b> '
-                f"{message}</p>")
+        # Its own white paper: the colours keep their contrast (4.5:1 or more) in light and dark notebook themes.
+        return (f'<p class="rxt-feedback" style="color:{colour}; background:{PAPER}; border-left:4px solid {colour}; '
+                f'padding:0.2rem 0.5rem; margin:0.25rem 0"><b>{mark} {self.head}</b> {message}</p>')
 
 
 def right(message: str = "") -> Feedback:
