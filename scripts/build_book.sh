@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 export PYTHONHASHSEED=0
+export RXT_BOOK_BUILD=1   # the pages keep no progress bar (experiments.training.progress_bar)
 
 # The JavaScript the static book serves itself (ipywidgets' HTML manager, RequireJS, MathJax 3), so its explorers
 # and math work with no network: npm fetches what package-lock.json pins, only when that changed (npm is needed

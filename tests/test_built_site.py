@@ -1,6 +1,7 @@
 """The built HTML book (scripts/test.sh builds it first): each chapter page offers a .ipynb download (its Colab
 button and the download's content are checked with the editions, in tests/test_editions.py)."""
 
+import re
 import sys
 from pathlib import Path
 
@@ -73,3 +74,24 @@ def test_no_myst_role_or_directive_shows_raw_on_any_built_page(site):
         if marks:
             shown[path.relative_to(site).as_posix()] = marks
     assert not shown, f"MyST markup shown raw: {shown}"
+
+
+def test_no_progress_bar_reaches_a_built_page(site):
+    """A training cell's tqdm bar would leave its partial lines ("training: 76%|####1 |") in the page: the build
+    turns it off (RXT_BOOK_BUILD=1 in scripts/build_book.sh; experiments.training.progress_bar)."""
+    for path in sorted((site / "chapters").glob("*.html")):
+        found = re.findall(r"\d+%\|[ #0-9]*\| \d+/\d+ epochs", path.read_text(encoding="utf-8"))
+        assert not found, f"{path.name}: {found[:2]}"
+
+
+def test_the_progress_bar_is_off_only_while_the_book_builds(monkeypatch, capsys):
+    from resnext_teach.experiments.training import progress_bar
+
+    monkeypatch.setenv("RXT_BOOK_BUILD", "1")
+    with progress_bar(2, desc="x") as bar:
+        bar.update(2)
+    assert capsys.readouterr().out == ""
+    monkeypatch.delenv("RXT_BOOK_BUILD")
+    with progress_bar(2, desc="x") as bar:  # Colab, Jupyter, a terminal: the bar shows
+        bar.update(2)
+    assert "2/2 epochs" in capsys.readouterr().out

@@ -16,6 +16,7 @@ pooling) add in a varying order, so runs can differ in the last digits.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Iterable
@@ -93,10 +94,12 @@ def evaluate(
 
 def progress_bar(total: int, desc: str = "training", enabled: bool = True) -> tqdm:
     """A plain-text ``tqdm`` bar on stdout (never stderr) that redraws at most every 10 seconds, so an executed
-    notebook stores a few lines rather than hundreds of updates."""
+    notebook stores a few lines rather than hundreds of updates. Off while the book is built
+    (``RXT_BOOK_BUILD=1``, set by scripts/build_book.sh): a page would keep its partial lines."""
     layout = "{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} epochs [{elapsed}<{remaining}]{postfix}"
-    return tqdm(total=total, desc=desc, file=sys.stdout, mininterval=10.0, ascii=True, disable=not enabled,
-                bar_format=layout)
+    building = os.environ.get("RXT_BOOK_BUILD") == "1"
+    return tqdm(total=total, desc=desc, file=sys.stdout, mininterval=10.0, ascii=True,
+                disable=not enabled or building, bar_format=layout)
 
 
 def train(
