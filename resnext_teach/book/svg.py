@@ -52,14 +52,16 @@ def connectivity_svg(mask: torch.Tensor, description: str, size: int = 200) -> s
             f'<rect x="{c0 * unit:.2f}" y="{r0 * unit:.2f}" width="{(c1 - c0) * unit:.2f}" '
             f'height="{(r1 - r0) * unit:.2f}" fill="{PALETTE[i % len(PALETTE)]}"/>'
         )
-    axis = (
-        f'<text x="{width / 2:.1f}" y="{height + 14:.1f}" font-size="11" text-anchor="middle">'
-        f"input channels ({c_in})</text>"
+    label = f"input channels ({c_in})"
+    label_width = 6.5 * len(label)  # 11 px text: about 6.5 px a character
+    axis = (  # a label wider than the grid starts at its left edge and widens the picture (never cut)
+        f'<text x="{width / 2 if label_width <= width else 0:.1f}" y="{height + 14:.1f}" font-size="11" '
+        f'text-anchor="{"middle" if label_width <= width else "start"}">{label}</text>'
         f'<text x="-8" y="{height / 2:.1f}" font-size="11" text-anchor="middle" '
         f'transform="rotate(-90 -8 {height / 2:.1f})">output channels ({c_out})</text>'
     )
-    return svg_document(f'<g transform="translate(18,2)">{"".join(parts)}{axis}</g>', int(width) + 22,
-                        int(height) + 20, description)
+    return svg_document(f'<g transform="translate(18,2)">{"".join(parts)}{axis}</g>',
+                        int(max(width, label_width)) + 22, int(height) + 20, description)
 
 
 def bar_svg(values: dict[str, float], description: str, width: int = 320, bar_height: int = 18, unit: str = "",
