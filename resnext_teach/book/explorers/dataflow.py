@@ -170,12 +170,15 @@ def _nowrap(html: str) -> str:
 
 def _totals(values: dict[str, Any]) -> str:
     """One row per form: convolution modules (they differ), parameters and multiply-adds (they do not)."""
-    rows = "".join(f'<tr><td style="text-align:left">({f})</td><td>{_span(values, f + "_convs")}</td>'
-                   f"<td>{_span(values, f + '_params')}</td><td>{_span(values, f + '_macs')}</td></tr>"
-                   for f in FORM_KEYS)
-    return ('<table style="border-spacing:8px 1px; margin:6px 0 0 -8px; text-align:right; font-size:0.87em; '
-            'font-variant-numeric:tabular-nums"><tr><th style="text-align:left">form</th><th>convolution '
-            f"modules</th><th>parameters</th><th>multiply-adds</th></tr>{rows}</table>")
+    # Padding on every cell, not border-spacing: notebook themes collapse a table's borders (classic Jupyter,
+    # Colab), which drops border-spacing and ran the headers together.
+    pad, left = "padding:1px 8px", "padding:1px 8px 1px 0; text-align:left"
+    rows = "".join(f'<tr><td style="{left}">({f})</td><td style="{pad}">{_span(values, f + "_convs")}</td>'
+                   f'<td style="{pad}">{_span(values, f + "_params")}</td>'
+                   f'<td style="{pad}">{_span(values, f + "_macs")}</td></tr>' for f in FORM_KEYS)
+    return ('<table style="margin:6px 0 0 0; text-align:right; font-size:0.87em; font-variant-numeric:tabular-nums">'
+            f'<tr><th style="{left}">form</th><th style="{pad}">convolution modules</th><th style="{pad}">parameters'
+            f'</th><th style="{pad}">multiply-adds</th></tr>{rows}</table>')
 
 
 def render(settings: dict[str, Any], values: dict[str, Any]) -> str:

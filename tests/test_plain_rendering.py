@@ -1,5 +1,6 @@
-"""The connectivity pictures keep their axis labels inside the picture (a 64 -> 128 layer drawn 80 px wide once
-cut "input channels (64)" to "input channels (6")."""
+"""What a plain notebook client (Colab, classic Jupyter) renders of the package's HTML: the connectivity pictures keep
+their axis labels inside the picture (a 64 -> 128 layer drawn 80 px wide once cut "input channels (64)" to
+"input channels (6"), and no explorer pane spaces its tables in a way those clients drop."""
 
 import re
 
@@ -23,3 +24,13 @@ def test_the_input_label_fits_the_picture(c_in, c_out, size):
     left = shift + float(x) - (length / 2 if anchor == "middle" else 0)
     assert text == f"input channels ({c_in})"
     assert 0 <= left and left + length <= width, (left, left + length, width)
+
+
+def test_no_pane_spaces_a_table_with_border_spacing_or_a_negative_margin():
+    """Notebook themes collapse table borders, which drops border-spacing (chapter 4's three-forms table ran its
+    headers together in classic Jupyter); a negative margin pulls the table out of its output area."""
+    from resnext_teach.book.explorers import EXPLORERS
+
+    for explorer in EXPLORERS:
+        pane = explorer.pane(**explorer.defaults)
+        assert "border-spacing" not in pane and not re.search(r"margin:[^;\"'>]*-\d", pane), explorer.name
