@@ -260,7 +260,9 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     summary = (f'<p style="margin:0 0 4px 0">Output channel {escape(str(followed))} (outlined) {sees} '
                f'{span["groups"]} group{"s" if groups > 1 else ""}, {span["params"]} weights.</p>')
     legend = (
-        '<p style="margin:4px 0 0 0; font-size:0.8em">Maps: black = negative, grey = 0, white = positive; inputs '
+        '<p style="margin:4px 0 0 0; font-size:0.8em">The input channels and the filters are set by hand, not '
+        "learned: they show which inputs an output can read, not what a trained network finds. "
+        'Maps: black = negative, grey = 0, white = positive; inputs '
         f"on &plusmn;1, outputs on &plusmn;{span['output_scale']} (beyond: black or white), the same at every G. "
         'Weights: <span style="background:#2166ac; color:#fff; padding:0 3px">negative</span> '
         '<span style="background:#f7f7f7; color:#000; padding:0 3px">0</span> '
