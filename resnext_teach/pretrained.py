@@ -7,7 +7,8 @@ Our models use torchvision's module names and shapes (``conv1``, ``layer1.0.conv
 
 Where torchvision is missing, or the file is neither cached nor downloadable (no network), ``load_pretrained``
 raises ``PretrainedUnavailable`` with a message that says what to do. ``check_torchvision_layout`` compares the
-keys and shapes of our ``state_dict`` with those of torchvision's model built without weights.
+keys and shapes of our ``state_dict`` with those of torchvision's model built without weights; ``torchvision_model``
+and ``torchvision_weights`` give torchvision's own model and its weights' documented numbers.
 """
 
 from __future__ import annotations
@@ -106,6 +107,15 @@ def torchvision_weights(name: str, weights: str = "IMAGENET1K_V1") -> Any:
     if weights not in enum.__members__:
         raise ValueError(f"weights={weights!r} is not one of {enum.__name__}'s members {list(enum.__members__)}")
     return enum[weights]
+
+
+def torchvision_model(name: str, weights: Any = None) -> torch.nn.Module:
+    """torchvision's own model ``name`` (the reference implementation) in eval mode: randomly initialised
+    (``weights=None``) or with a weights entry such as ``Pretrained.weights``. Raises ``PretrainedUnavailable``
+    where torchvision is missing."""
+    if name not in MODEL_CONFIGS:
+        raise ValueError(f"name={name!r} is not a known model; choose one of {sorted(MODEL_CONFIGS)}")
+    return _torchvision().models.get_model(name, weights=weights).eval()
 
 
 def checkpoint_path(weights: Any) -> str:

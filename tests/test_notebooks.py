@@ -1,5 +1,6 @@
 """Every chapter follows the book's skeleton, is stored stripped, and installs from the configured repository."""
 
+import ast
 import re
 from pathlib import Path
 
@@ -145,3 +146,86 @@ def test_teaching_cells_hold_no_book_plumbing(path):
     for section in _sections(nb):
         prose_cells = [c for c in section if c.cell_type == "code" and c in hidden]
         assert len(prose_cells) <= 1, f"{len(prose_cells)} hidden prose cells in one section: {section[0].source[:60]}"
+
+
+# What a reader sees of the code: every code cell not tagged remove-cell or remove-input (a hide-input cell's code
+# unfolds on the page). It reads as chapters 1 and 2 do (STYLE.md, points 10 and 11): lines a reader never scrolls
+# sideways, required imports as plain imports, and none of the build's plumbing.
+PAGES = [*CHAPTERS, sources.GUIDE]
+LINE_LIMIT = 88  # characters: black's default, and what a notebook shows without scrolling
+PLUMBING_CALLS = {"glue", "prose"}  # hand values to the prose: hidden prose(...) cells only
+# Settings that exist so that a build runs fast or reads stably, never what is computed: a settings dict for the
+# build, a repeat count for stable timings, a helper that makes a glued range read stably
+PLUMBING_NAMES = {"HOW", "RUNS", "span"}
+# Keyword arguments that change how fast or how visibly a result is computed, not the result: they belong in the
+# package (experiments.plans), and a visible cell calls it in one line
+PLUMBING_KEYWORDS = {"eval_batch_size", "workers", "num_threads", "channels_last", "progress"}
+IMPORT_ERRORS = {"ImportError", "ModuleNotFoundError"}
+
+
+def _visible_code(path) -> list:
+    """The code cells a reader sees, each with a name for messages: its index and its first line."""
+    cells = read_source(path).cells
+    return [(f"cell {i} ({c.source.strip().partition(chr(10))[0][:50]!r})", c) for i, c in enumerate(cells)
+            if c.cell_type == "code" and not {"remove-cell", "remove-input"} & set(c.metadata.get("tags", []))]
+
+
+def _plumbing(tree) -> list[str]:
+    """What in a cell's syntax tree is build plumbing (PLUMBING_CALLS, _NAMES, _KEYWORDS)."""
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            if called in PLUMBING_CALLS:
+                found.append(f"{called}(...)")
+            found += [f"{k.arg}=" for k in node.keywords if k.arg in PLUMBING_KEYWORDS]
+        elif isinstance(node, ast.Name) and node.id in PLUMBING_NAMES:
+            found.append(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name in PLUMBING_NAMES:
+            found.append(f"def {node.name}")
+    return found
+
+
+def _guarded_imports(tree) -> list[str]:
+    """Imports inside a try, or handlers that catch a failed import: a required import is a plain import."""
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Try):
+            continue
+        found += [ast.unparse(n) for part in node.body for n in ast.walk(part)
+                  if isinstance(n, (ast.Import, ast.ImportFrom))]
+        for handler in node.handlers:
+            caught = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            found += [f"except {n.id}" for n in caught if isinstance(n, ast.Name) and n.id in IMPORT_ERRORS]
+    return found
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+def test_visible_code_lines_fit_the_page(path):
+    long = [f"{name}: {len(line)} characters: {line.strip()[:50]!r}"
+            for name, c in _visible_code(path) for line in c.source.split("\n") if len(line) > LINE_LIMIT]
+    assert not long, f"{len(long)} visible code lines over {LINE_LIMIT} characters:\n" + "\n".join(long)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p.stem for p in PAGES])
+def test_visible_cells_hold_no_build_plumbing_and_no_guarded_import(path):
+    plumbing, guarded = [], []
+    for name, cell in _visible_code(path):
+        tree = ast.parse(cell.source)
+        plumbing += [f"{name}: {what}" for what in _plumbing(tree)]
+        guarded += [f"{name}: {what}" for what in _guarded_imports(tree)]
+    assert not plumbing, "build plumbing in cells a reader sees:\n" + "\n".join(plumbing)
+    assert not guarded, "imports wrapped in try/except (import required packages plainly):\n" + "\n".join(guarded)
+
+
+def test_the_visible_code_checks_catch_what_they_forbid():
+    """Each check finds its fault in a small example (and passes its corrected form)."""
+    bad = ast.parse("try:\n    import torchinfo\nexcept ImportError:\n    pass\n"
+                    "HOW = dict(workers=2)\nrun(data, progress=True, **HOW)\nprose(x=1)\n"
+                    "def span(low, high):\n    return low, high\n")
+    assert sorted(_plumbing(bad)) == sorted(["HOW", "HOW", "progress=", "prose(...)", "def span", "workers="])
+    assert _guarded_imports(bad) == ["import torchinfo", "except ImportError"]
+    good = ast.parse("import torchinfo\nplan = plan_for('digits')\nruns = plan.train(models, seeds, data)\n"
+                     "try:\n    f(x)\nexcept ValueError as error:\n    print(error)\n")
+    assert _plumbing(good) == [] and _guarded_imports(good) == []

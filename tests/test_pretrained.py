@@ -16,6 +16,7 @@ from resnext_teach.pretrained import (
     checkpoint_path,
     compare_layouts,
     load_pretrained,
+    torchvision_model,
     torchvision_weights,
 )
 
@@ -108,8 +109,23 @@ def test_load_pretrained_from_the_cache_gives_torchvisions_model(tmp_path, monke
         torch.testing.assert_close(model(x), reference(x), rtol=0, atol=0)
 
 
+@needs_torchvision
+def test_torchvision_model_is_torchvisions_own_in_eval_mode():
+    import torchvision
+
+    torch.manual_seed(3)
+    reference = torchvision.models.resnext50_32x4d(weights=None)
+    torch.manual_seed(3)
+    model = torchvision_model("resnext50_32x4d")  # the same builder: the same random weights
+    assert type(model) is type(reference) and not model.training
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), reference.state_dict().values()))
+    with pytest.raises(ValueError, match="not a known model"):
+        torchvision_model("vgg16")
+
+
 def test_without_torchvision_everything_explains_itself(monkeypatch):
     monkeypatch.setitem(sys.modules, "torchvision", None)  # makes `import torchvision` raise ImportError
-    for call in (lambda: load_pretrained("resnext50_32x4d"), lambda: check_torchvision_layout("resnet50")):
+    for call in (lambda: load_pretrained("resnext50_32x4d"), lambda: check_torchvision_layout("resnet50"),
+                 lambda: torchvision_model("resnet50"), lambda: torchvision_weights("resnet50")):
         with pytest.raises(PretrainedUnavailable, match="torchvision is not installed"):
             call()

@@ -2,7 +2,9 @@
 
 * ``notebook``   - ``setup()`` (seeds, allocator, figure style) and ``prose()`` (hands values to the page's text)
 * ``svg``        - small inline SVG pictures (bars, connectivity matrices) with text alternatives
-* ``figures``    - the chapters' matplotlib figures that are more than a few lines
+* ``figures``    - the block's three forms (the paper's Fig. 3), true to scale, with a text alternative
+* ``plots``      - the chapters' other matplotlib plots that are more than a few lines: one call from a
+                   ``hide-input`` cell (the bottleneck, timings, the roofline, training curves, the groups sweep)
 * ``explorers``  - the interactive explorers: every position precomputed, live without a kernel
 * ``exercises``  - the exercises' check functions, one declarative ``Exercise`` spec each
 * ``syllabus``   - the instructor guide's tables (chapters, objectives, exercises)

@@ -11,6 +11,8 @@ Training:
 * ``training``     - a small deterministic training loop (``train``, ``evaluate``, ``History``)
 * ``runs``         - models trained over seeds (``train_models``) and their summaries (``summarize``, paired differences)
 * ``search``       - the learning-rate search on validation images (``search_learning_rate``, ``best_candidate``)
+* ``plans``        - per data set, the epochs, learning rates and recipe of the search and the experiment, and how
+  they are computed (``plan_for``: ``plan.search(...)``, ``plan.train(...)``)
 
 The claims:
 
