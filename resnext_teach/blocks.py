@@ -20,6 +20,9 @@ from torch import Tensor, nn
 from .design import BLOCK_EXPANSION, grouped_width
 from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_positive_int, describe
 
+__all__ = ["FORMS", "FORM_TOLERANCE", "ResNeXtBottleneck", "AggregatedBottleneck", "ConcatBottleneck", "make_block",
+    "convert_block"]
+
 FORMS = ("aggregated", "concatenated", "grouped")
 """Names of the paper's Fig. 3 forms (a), (b), (c), as ``convert_block`` accepts them."""
 

@@ -19,6 +19,8 @@ from torch import nn
 
 from .validation import check_bool, check_groups, check_module, check_pair, check_positive_int, describe
 
+__all__ = ["conv2d_params", "conv2d_macs", "conv2d_output_size", "legal_groups", "count_parameters"]
+
 
 def conv2d_params(
     in_channels: int,

@@ -16,6 +16,9 @@ import math
 
 from .validation import ArgumentTypeError, check_positive_int, describe
 
+__all__ = ["BLOCK_EXPANSION", "grouped_width", "template_params", "template_macs", "complexity_preserving_width",
+    "complexity_table"]
+
 BLOCK_EXPANSION = 4
 """Output channels of a bottleneck block are ``planes * 4`` (ResNet and ResNeXt alike)."""
 

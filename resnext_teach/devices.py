@@ -19,6 +19,8 @@ import torch
 
 from .validation import check_positive_int
 
+__all__ = ["pick_device", "cpu_threads"]
+
 MAX_THREADS = 1024
 """The most CPU threads a timing (or ``cpu_threads``) accepts."""
 

@@ -24,6 +24,8 @@ from torch.utils.flop_counter import FlopCounterMode, conv_backward_flop
 
 from .validation import check_bool, check_module, check_tensor
 
+__all__ = ["measure_flops", "measure_macs", "flops_by_module"]
+
 aten = torch.ops.aten
 
 

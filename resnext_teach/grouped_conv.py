@@ -13,6 +13,8 @@ from torch import Tensor, nn
 
 from .validation import TORCH_MAX_SIZE, check_bool, check_groups, check_instance, check_pair, check_tensor
 
+__all__ = ["GroupedConv2d", "connectivity_mask"]
+
 
 class GroupedConv2d(nn.Module):
     """A grouped convolution written as a list of ``groups`` ordinary convolutions (for teaching; slow)."""

@@ -27,6 +27,8 @@ from torch.utils.flop_counter import FlopCounterMode
 from .flops import inspection
 from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_int, check_module, describe
 
+__all__ = ["layer_table"]
+
 
 @dataclass(frozen=True)
 class LayerRow:

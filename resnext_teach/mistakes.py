@@ -37,6 +37,9 @@ from .validation import (
     describe,
 )
 
+__all__ = ["per_path_width_mistake", "PerPathWidthBottleneck", "misbuilt_model", "ChannelsPerGroupBlock",
+    "width_floored_last", "time_once"]
+
 # --- Mistake 1: a list of paths whose width is computed from the block's output channels -----------------------
 
 

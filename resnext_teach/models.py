@@ -17,6 +17,8 @@ from .blocks import ResNeXtBottleneck
 from .design import BLOCK_EXPANSION
 from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_bool, check_instance, check_positive_int, describe
 
+__all__ = ["MODEL_CONFIGS", "ModelConfig", "ResNeXt", "build_model", "resolve_config"]
+
 STEMS = ("imagenet", "cifar")
 
 

@@ -27,6 +27,10 @@ from types import MappingProxyType
 
 from .models import MODEL_CONFIGS, ModelConfig
 
+__all__ = ["TABLE1", "TEMPLATE_PARAMS_APPROX", "TEMPLATE_GFLOPS_APPROX", "TEMPLATE_SPATIAL", "TABLE2",
+    "TABLE3_TOP1_ERROR", "SMALLEST_ADOPTED_BOTTLENECK_WIDTH", "IMAGENET_RESULTS", "TRAINING_TIMES",
+    "TORCHVISION_TOP1", "top1_error"]
+
 
 @dataclass(frozen=True)
 class PaperComplexity:

@@ -23,6 +23,8 @@ import torch
 
 from .models import MODEL_CONFIGS, ResNeXt, build_model
 
+__all__ = ["PretrainedUnavailable", "load_pretrained", "check_torchvision_layout", "compare_layouts"]
+
 
 class PretrainedUnavailable(RuntimeError):
     """The weights cannot be had here (no torchvision, no cached file and no download); the message says why."""

@@ -32,6 +32,8 @@ from .validation import (
     describe,
 )
 
+__all__ = ["measure_peaks", "measure_bandwidth", "attainable", "time_layers"]
+
 MAX_MATRIX = 16384  # the largest matrix side measure_peaks accepts (1 GiB per float32 matrix)
 MAX_MEGABYTES = 8192  # the largest buffer measure_bandwidth accepts
 

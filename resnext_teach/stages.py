@@ -27,6 +27,8 @@ from .flops import flops_by_module, inspection
 from .models import ModelConfig, ResNeXt
 from .validation import TORCH_MAX_SIZE, check_instance, check_positive_int
 
+__all__ = ["TABLE_CSS", "stage_table", "stage_costs", "table1_html"]
+
 if TYPE_CHECKING:  # pandas is a dependency of the book, not of the package: imported where a table is drawn
     from pandas.io.formats.style import Styler
 

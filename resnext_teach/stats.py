@@ -11,6 +11,8 @@ from numbers import Real
 
 from .validation import ArgumentTypeError, as_float, check_positive_int, check_real, describe
 
+__all__ = ["spread", "t_quantile", "mean_interval"]
+
 
 @dataclass(frozen=True)
 class Spread:

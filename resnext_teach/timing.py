@@ -54,6 +54,8 @@ from .validation import (
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 from torch.utils import benchmark  # noqa: E402
 
+__all__ = ["DEAD_BAND", "CONFIDENCE", "VERDICTS", "Ratio", "time_interleaved", "time_modules", "verdict", "phrase"]
+
 DEAD_BAND = 0.05
 """The band around a ratio of 1: a difference of at most 5 % is "within 5 %", however precisely it is measured."""
 CONFIDENCE = 0.95

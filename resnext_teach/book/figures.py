@@ -27,6 +27,8 @@ from torch import nn
 
 from ..blocks import FORMS, make_block
 
+__all__ = ["block_forms_figure"]
+
 FONT_SIZE = 10
 """Points; matplotlib's SVG sizes text in points, so a figure shown at its own width has 10 pt = 13 px text."""
 

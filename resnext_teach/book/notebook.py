@@ -27,6 +27,8 @@ import torch
 from ..devices import pick_device
 from ..timing import quiet_allocator
 
+__all__ = ["setup", "prose", "in_colab"]
+
 
 def setup(seed: int = 0, threads: int | None = None) -> torch.device:
     """Seed Python, NumPy and PyTorch, raise the allocator thresholds for steady timings, and return the device

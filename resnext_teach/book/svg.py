@@ -7,6 +7,8 @@ from html import escape
 
 import torch
 
+__all__ = ["connectivity_svg"]
+
 PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C")
 """Colours cycled over groups."""
 

@@ -14,6 +14,8 @@ from ..blocks import ResNeXtBottleneck
 from ..flops import inspection
 from ..validation import check_divides, check_positive_int
 
+__all__ = ["group_correlations"]
+
 
 @dataclass(frozen=True)
 class GroupCorrelation:

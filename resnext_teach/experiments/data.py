@@ -23,6 +23,9 @@ from torch import Tensor
 from ..validation import check_positive_int, describe
 from .splits import SPLIT_SEED, DataSplits, check_split_seed, part_size, stratified_split, three_parts
 
+__all__ = ["DIGITS_IMAGES", "UCI_DIGITS_IMAGES", "CIFAR10_DOWNLOAD_MB", "CIFAR10_TRAIN_IMAGES",
+    "CIFAR10_VALIDATION_IMAGES", "CIFAR10_TEST_IMAGES", "load_digits_data", "load_cifar10_data", "random_crop_flip"]
+
 DIGITS_CLASSES = tuple(str(i) for i in range(10))
 DIGITS_IMAGES = 1797  # images in scikit-learn's digits
 UCI_DIGITS_IMAGES = 5620  # the UCI "optical recognition of handwritten digits" set; scikit-learn ships its test part

@@ -21,6 +21,8 @@ from ..roofline import KindRate, LayerRate, attainable, by_kind
 from ..timing import CONFIDENCE, Ratio
 from .records import Record
 
+__all__ = ["Roofline", "memory_sentence", "word_sentence"]
+
 CLOSE_TO_ROOF = 0.8
 """A layer at 80 % or more of its roof is "close to" it; below, the roof does not explain its speed."""
 

@@ -20,6 +20,8 @@ from torch.utils.data import BatchSampler, DataLoader, RandomSampler, Sequential
 
 from ..validation import ArgumentTypeError, check_positive_int, check_seed, describe
 
+__all__ = ["ImageData"]
+
 HELD_OUT = ("test", "validation")
 """What the held-out images of an ``ImageData`` (``x_test``, ``y_test``) are: the test set or the validation set."""
 

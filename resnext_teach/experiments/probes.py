@@ -22,6 +22,8 @@ from torch import Tensor, nn
 from ..flops import inspection
 from ..validation import as_float, check_divides, check_int, check_positive_int, check_seed, describe
 
+__all__ = ["channel_jacobian", "perturb_group", "perturbation_probe"]
+
 
 def channel_jacobian(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
     """``(C_out, C_in)`` matrix whose entry ``[o, i]`` is the largest ``|d y[o, p] / d x[i, q]|`` over all

@@ -29,6 +29,8 @@ from ..stats import t_quantile
 from ..timing import CONFIDENCE, Ratio, Timing
 from .rules import Decision, Rule, decide
 
+__all__ = ["load_record"]
+
 FORMAT = 1
 """The record format this module reads (``format`` in the JSON)."""
 

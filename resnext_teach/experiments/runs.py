@@ -21,6 +21,8 @@ from ..validation import ArgumentTypeError, check_bool, check_positive_int, chec
 from .image_data import ImageData
 from .training import History, progress_bar, train
 
+__all__ = ["METRICS", "train_models", "summarize", "paired_differences"]
+
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap")
 """The per-epoch measurements of a ``History`` that ``summarize`` and ``paired_differences`` compare."""
 

@@ -15,6 +15,8 @@ from .image_data import ImageData
 from .runs import summarize, train_models
 from .training import TrainingDiverged
 
+__all__ = ["search_learning_rate", "best_candidate"]
+
 
 @dataclass(frozen=True)
 class Candidate:

@@ -24,6 +24,8 @@ from ..models import build_model
 from ..timing import Environment, Ratio, Timing, Timings, time_modules
 from ..validation import ArgumentTypeError, check_divides, check_positive_int, describe
 
+__all__ = ["groups_sweep", "model_latencies"]
+
 
 def _check_sizes(name: str, values: object) -> tuple[int, ...]:
     """A non-empty sequence of positive integers (batch sizes, group counts), as a tuple."""

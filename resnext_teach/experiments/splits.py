@@ -23,6 +23,8 @@ from torch import Tensor
 from ..validation import ArgumentTypeError, check_positive_int, check_seed, describe
 from .image_data import ImageData, check_labels
 
+__all__ = ["class_counts", "stratified_split"]
+
 SPLIT_SEED = 0
 """The seed of the train / validation / test split; not a seed of the training runs, which never re-split."""
 

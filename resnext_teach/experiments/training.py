@@ -32,6 +32,8 @@ from ..validation import ArgumentTypeError, check_bool, check_module, check_posi
 from .data import random_crop_flip
 from .image_data import ImageData
 
+__all__ = ["TrainingDiverged", "train", "evaluate"]
+
 
 class TrainingDiverged(ValueError):
     """A training run whose loss became NaN or infinite; ``history`` holds the epochs completed before."""

@@ -13,6 +13,10 @@ from .core import Exercise
 from .feedback import Feedback
 from .readers import WholeSet
 
+__all__ = ["PARAMS_EXERCISE", "LEGAL_EXERCISE", "PER_GROUP_EXERCISE", "DEPTHWISE_EXERCISE", "PERTURB_EXERCISE",
+    "check_params_exercise", "check_legal_groups_exercise", "check_per_group_exercise", "check_depthwise_exercise",
+    "check_perturbation_exercise"]
+
 # Exercise "parameters": the grouped 3x3 conv of the first block of stage 2 (conv3) in ResNeXt-50 (32x4d).
 PARAMS_EXERCISE = {"in_channels": 256, "out_channels": 256, "kernel_size": 3, "groups": 32}
 

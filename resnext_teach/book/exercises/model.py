@@ -16,6 +16,8 @@ from .core import Exercise
 from .feedback import Feedback
 from .readers import WholeTuple
 
+__all__ = ["STAGES", "check_stage_params", "check_output_sizes", "check_grouped_width"]
+
 
 @lru_cache(maxsize=None)
 def _meta_model(name: str) -> ResNeXt:

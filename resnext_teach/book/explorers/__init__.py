@@ -38,6 +38,3 @@ def all_explorers() -> dict[str, Explorer]:
         names = [explorer.name for explorer in EXPLORERS]
         raise ValueError(f"explorer names must be unique: {sorted({n for n in names if names.count(n) > 1})}")
     return by_name
-
-
-__all__ = ["EXPLORERS", "Control", "Explorer", "all_explorers", "value_span", "value_table"]

@@ -16,6 +16,8 @@ from ...design import RESNET_TEMPLATE, grouped_width
 from ..svg import bar_svg
 from .core import Control, Explorer, value_span
 
+__all__ = ["BLOCK_EXPLORER"]
+
 CHANNELS = 256  # block input and output channels (stage 1 of ResNeXt-50)
 PLANES = 64  # stage 1: out = 4 * planes = 256
 SPATIAL = 56  # the stage-1 map of a 224x224 image

@@ -22,6 +22,8 @@ from ..svg import PALETTE, bar_svg, svg_document
 from ...validation import check_divides, check_positive_int
 from .core import Control, Explorer, value_table
 
+__all__ = ["CARDINALITY_EXPLORER", "cardinality_values"]
+
 CARDINALITIES = (1, 2, 4, 8, 16, 32, 64)
 """The slider's values: Table 2's 1, 2, 4, 8, 32, plus 16 and 64, which the paper's table skips."""
 

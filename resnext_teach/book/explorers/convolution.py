@@ -21,6 +21,8 @@ from ..svg import PALETTE, svg_document
 from ...validation import check_positive_int
 from .core import Control, Explorer, value_table
 
+__all__ = ["CONVOLUTION_EXPLORER", "EXPLORER_OUTPUT_SIZE", "bipartite_svg"]
+
 EXPLORER_OUTPUT_SIZE = 56
 """Output height and width (H = W) at which the explorer counts MACs: the size of the first residual stage of
 ResNet/ResNeXt on a 224 x 224 image (Chapter 1 derives it). Padding ``K // 2`` keeps a 56 x 56 input at 56 x 56."""

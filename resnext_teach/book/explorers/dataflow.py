@@ -28,6 +28,8 @@ from .dataflow_forms import (
     dataflow_numbers,
 )
 
+__all__ = ["DATAFLOW_EXPLORER"]
+
 FORMATS = {**{key: "" for key in SHAPE_KEYS}, "a_vs_c": ".1e", "b_vs_c": ".1e"}  # "" prints a shape as a tuple
 
 

@@ -41,6 +41,8 @@ from .image_maps import (
     photo,
 )
 
+__all__ = ["IMAGE_EXPLORER"]
+
 INPUT_SCALE = 1.0
 """Input maps are drawn on [-1, 1]: black -1, mid grey 0, white +1 (each input was scaled to reach +-1)."""
 

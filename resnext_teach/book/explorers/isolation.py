@@ -28,6 +28,8 @@ from ...experiments.probes import perturb_group
 from ..svg import PALETTE, svg_document
 from .core import Control, Explorer, value_span
 
+__all__ = ["ISOLATION_EXPLORER"]
+
 CHANNELS, GROUPS, SPATIAL = 16, 4, 8  # 16 channels in 4 groups of 4, on an 8 x 8 map
 PER_GROUP = CHANNELS // GROUPS
 SEED = 0  # weights and input; the perturbation uses SEED + 1

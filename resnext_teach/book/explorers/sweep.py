@@ -22,6 +22,8 @@ from ..svg import PALETTE, svg_document
 from .core import Control, Explorer, value_span
 from .sweep_data import GroupsSweep
 
+__all__ = ["sweep_explorer"]
+
 NAME = "groups-sweep"
 """The explorer's name (one per kind: a page may show several sweeps, each pane carries its own data)."""
 

@@ -14,6 +14,8 @@ from torch import nn
 
 from ...validation import ArgumentTypeError, check_divides, check_instance, check_positive_int, check_real, describe
 
+__all__ = ["GroupsSweep"]
+
 MAX_POSITIONS = 48
 """The most G a sweep may hold: every position is a pane in the page (and the browser test visits each)."""
 
