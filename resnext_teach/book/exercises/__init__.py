@@ -7,5 +7,5 @@ read), ``core`` (``Exercise``, the declared exercise and the order of its check)
 chapters' modules' ``check_*`` functions; the machinery is imported here for the grader and the tests, not exported.
 """
 
-from .core import Exercise, check_integer
-from .feedback import Feedback
+from .core import Exercise, check_integer  # noqa: F401 - the machinery, for the grader and the tests
+from .feedback import Feedback  # noqa: F401

@@ -17,7 +17,7 @@ from typing import Any
 from ...counting import conv2d_macs, conv2d_output_size, conv2d_params
 from ...intensity import conv_intensity
 from ...models import MODEL_CONFIGS
-from ...validation import check_instance, describe
+from ...validation import check_instance, check_positive_int, describe
 from ..svg import PALETTE, svg_document
 from .core import Control, Explorer, value_span
 from .sweep_data import GroupsSweep
@@ -152,7 +152,7 @@ def sweep_explorer(sweep: GroupsSweep, default_groups: int | None = None) -> Exp
     if default_groups is None:
         cardinality = MODEL_CONFIGS["resnext50_32x4d"].cardinality
         default_groups = cardinality if cardinality in groups else groups[len(groups) // 2]
-    elif default_groups not in groups:
+    elif check_positive_int("default_groups", default_groups) not in groups:
         raise ValueError(f"default_groups={describe(default_groups)} was not measured; the sweep has {list(groups)}")
     factor, unit = time_unit(sweep)
     _per_second, rate_name = rate_unit(sweep)
