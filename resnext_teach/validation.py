@@ -67,8 +67,12 @@ def check_positive_int(name: str, value: object, maximum: int | None = None) -> 
 
 
 def check_seed(name: str, value: object) -> int:
-    """A random seed: an integer >= 0."""
-    return check_int(name, value, 0)
+    """A random seed: an integer >= 0 (``TypeError`` for a float, a bool, ...; ``ValueError`` below 0)."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name}={describe(value)} must be an integer >= 0 (a random seed), not {type(value).__name__}")
+    if value < 0:
+        raise ValueError(f"{name}={value} must be an integer >= 0 (a random seed)")
+    return int(value)
 
 
 def check_bool(name: str, value: object) -> bool:
