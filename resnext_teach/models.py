@@ -44,7 +44,8 @@ class ModelConfig:
     def __post_init__(self) -> None:
         # Checked, then stored as plain ints (numpy integers are accepted), so equal configurations compare equal.
         if not isinstance(self.layers, tuple):
-            raise TypeError(f"layers must be a tuple of block counts per stage, not {type(self.layers).__name__}")
+            raise TypeError(f"layers must be a non-empty tuple of block counts per stage, not "
+                            f"{type(self.layers).__name__}")
         if not 1 <= len(self.layers) <= MAX_COUNT:
             raise ValueError(f"layers={describe(self.layers)} must hold 1 to {MAX_COUNT:,} block counts, one per stage")
         layers = tuple(check_positive_int(f"layers[{i}]", n, MAX_COUNT) for i, n in enumerate(self.layers))
