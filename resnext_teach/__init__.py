@@ -23,6 +23,11 @@ What chapters 3-5 measure and show, built on the math:
 Subpackages: ``experiments`` (chapter 6: data and splits, training, runs and the learning-rate search, the probes of
 the claims) and ``book`` (the book's machinery: notebook helpers, SVG, figures, explorers, exercises). The math
 imports neither; ``experiments`` never imports ``book`` (``tests/test_layout.py`` checks it).
+
+Public means what a chapter or a reader calls: each public module lists it in ``__all__``, and every name there
+refuses a bad argument with a ``ValueError`` or ``TypeError`` that names the rule (``tests/test_public_api.py``
+calls each with awkward arguments). A module without ``__all__`` (``validation``, the explorers' and exercises'
+machinery, the grader, the campaigns) is internal.
 """
 
 from .blocks import (

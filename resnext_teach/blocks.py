@@ -18,7 +18,10 @@ import torch
 from torch import Tensor, nn
 
 from .design import BLOCK_EXPANSION, grouped_width
-from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_positive_int, describe
+from .validation import MAX_SIZE, check_choice, check_positive_int
+
+__all__ = ["FORMS", "FORM_TOLERANCE", "ResNeXtBottleneck", "AggregatedBottleneck", "ConcatBottleneck", "make_block",
+    "convert_block"]
 
 FORMS = ("aggregated", "concatenated", "grouped")
 """Names of the paper's Fig. 3 forms (a), (b), (c), as ``convert_block`` accepts them."""
@@ -29,9 +32,9 @@ FORM_TOLERANCE = {"rtol": 1e-5, "atol": 1e-5}
 
 def make_downsample(in_channels: int, out_channels: int, stride: int) -> nn.Sequential | None:
     """The projection shortcut (1x1 conv with stride, then BN), or ``None`` when the identity fits."""
-    in_channels = check_positive_int("in_channels", in_channels, TORCH_MAX_SIZE)
-    out_channels = check_positive_int("out_channels", out_channels, TORCH_MAX_SIZE)
-    stride = check_positive_int("stride", stride, TORCH_MAX_SIZE)
+    in_channels = check_positive_int("in_channels", in_channels, MAX_SIZE)
+    out_channels = check_positive_int("out_channels", out_channels, MAX_SIZE)
+    stride = check_positive_int("stride", stride, MAX_SIZE)
     if stride == 1 and in_channels == out_channels:
         return None
     return nn.Sequential(
@@ -49,16 +52,16 @@ class _Bottleneck(nn.Module):
         self, in_channels: int, planes: int, cardinality: int = 1, bottleneck_width: int = 64, stride: int = 1
     ) -> None:
         super().__init__()
-        self.in_channels = check_positive_int("in_channels", in_channels, TORCH_MAX_SIZE)
-        self.planes = check_positive_int("planes", planes, TORCH_MAX_SIZE // self.expansion)
-        self.cardinality = check_positive_int("cardinality", cardinality, TORCH_MAX_SIZE)
-        self.bottleneck_width = check_positive_int("bottleneck_width", bottleneck_width, TORCH_MAX_SIZE)
-        self.stride = check_positive_int("stride", stride, TORCH_MAX_SIZE)
+        self.in_channels = check_positive_int("in_channels", in_channels, MAX_SIZE)
+        self.planes = check_positive_int("planes", planes, MAX_SIZE // self.expansion)
+        self.cardinality = check_positive_int("cardinality", cardinality, MAX_SIZE)
+        self.bottleneck_width = check_positive_int("bottleneck_width", bottleneck_width, MAX_SIZE)
+        self.stride = check_positive_int("stride", stride, MAX_SIZE)
         self.width = grouped_width(self.planes, self.bottleneck_width, self.cardinality)  # channels of the 3x3 layer
-        if self.width > TORCH_MAX_SIZE:
+        if self.width > MAX_SIZE:
             raise ValueError(
-                f"planes={describe(self.planes)}, bottleneck_width={describe(self.bottleneck_width)}, "
-                f"cardinality={describe(self.cardinality)} give a grouped width of more than 2**63 - 1 channels"
+                f"planes={self.planes}, bottleneck_width={self.bottleneck_width}, cardinality={self.cardinality} give "
+                f"a grouped width of {self.width:,} channels; at most {MAX_SIZE:,}"
             )
         self.path_width = self.width // self.cardinality  # d at this stage
         self.out_channels = self.planes * self.expansion
@@ -239,7 +242,7 @@ class ConcatBottleneck(_Bottleneck):
         self.load_state_dict(_split_paths(self, state, with_conv3=False), strict=True)
 
 
-FORM_CLASSES: dict[str, type[_Bottleneck]] = {
+_FORM_CLASSES: dict[str, type[_Bottleneck]] = {
     "aggregated": AggregatedBottleneck,
     "concatenated": ConcatBottleneck,
     "grouped": ResNeXtBottleneck,
@@ -250,19 +253,15 @@ def make_block(
     form: str, in_channels: int, planes: int, cardinality: int = 1, bottleneck_width: int = 64, stride: int = 1
 ) -> _Bottleneck:
     """Build a bottleneck in the named form: ``"aggregated"`` (a), ``"concatenated"`` (b) or ``"grouped"`` (c)."""
-    if not isinstance(form, str):
-        raise ArgumentTypeError(f"form={describe(form)} must be one of {FORMS}, not {type(form).__name__}")
-    if form not in FORM_CLASSES:
-        raise ValueError(f"form={form!r} must be one of {FORMS}")
-    return FORM_CLASSES[form](in_channels, planes, cardinality, bottleneck_width, stride)
+    return _FORM_CLASSES[check_choice("form", form, FORMS)](in_channels, planes, cardinality, bottleneck_width, stride)
 
 
 @torch.no_grad()
 def convert_block(block: nn.Module, form: str) -> _Bottleneck:
     """Return a new block in ``form`` with ``block``'s weights, computing the same function (in eval mode)."""
     if not isinstance(block, _Bottleneck):
-        raise ArgumentTypeError(
-            f"block must be one of {[cls.__name__ for cls in FORM_CLASSES.values()]}, not {type(block).__name__}"
+        raise TypeError(
+            f"block must be one of {[cls.__name__ for cls in _FORM_CLASSES.values()]}, not {type(block).__name__}"
         )
     new = make_block(form, **block.spec())
     new.load_grouped_state_dict(block.grouped_state_dict())

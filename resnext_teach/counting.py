@@ -13,11 +13,11 @@ footnote); PyTorch's ``FlopCounterMode`` counts each MAC as 2 FLOPs (see ``flops
 
 from __future__ import annotations
 
-import math
-
 from torch import nn
 
-from .validation import check_bool, check_groups, check_module, check_pair, check_positive_int, describe
+from .validation import MAX_SIZE, check_bool, check_groups, check_module, check_pair, check_positive_int, describe
+
+__all__ = ["conv2d_params", "conv2d_macs", "conv2d_output_size", "legal_groups", "count_parameters"]
 
 
 def conv2d_params(
@@ -47,30 +47,9 @@ def legal_groups(in_channels: int, out_channels: int) -> list[int]:
     >>> legal_groups(64, 128)
     [1, 2, 4, 8, 16, 32, 64]
     """
-    c_in = check_positive_int("in_channels", in_channels)
-    c_out = check_positive_int("out_channels", out_channels)
-    return _divisors(math.gcd(c_in, c_out))  # g divides both counts exactly when it divides their gcd
-
-
-def _divisors(n: int) -> list[int]:
-    """All divisors of ``n >= 1``, ascending: factor ``n`` by trial division (up to the square root of what is
-    left), then multiply out the prime powers. Fast for any channel count (``10**9``, even ``10**400``)."""
-    primes: list[tuple[int, int]] = []  # (prime, exponent)
-    p = 2
-    while p * p <= n:
-        if n % p == 0:
-            e = 0
-            while n % p == 0:
-                n //= p
-                e += 1
-            primes.append((p, e))
-        p += 1 if p == 2 else 2
-    if n > 1:
-        primes.append((n, 1))
-    divisors = [1]
-    for p, e in primes:
-        divisors = [d * p**k for d in divisors for k in range(e + 1)]
-    return sorted(divisors)
+    c_in = check_positive_int("in_channels", in_channels, MAX_SIZE)
+    c_out = check_positive_int("out_channels", out_channels, MAX_SIZE)
+    return [g for g in range(1, min(c_in, c_out) + 1) if c_in % g == 0 and c_out % g == 0]
 
 
 def conv2d_output_size(

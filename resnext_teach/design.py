@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import math
 
-from .validation import ArgumentTypeError, check_positive_int, describe
+from .validation import MAX_COUNT, check_positive_int
+
+__all__ = ["BLOCK_EXPANSION", "grouped_width", "template_params", "template_macs", "complexity_preserving_width",
+    "complexity_table"]
 
 BLOCK_EXPANSION = 4
 """Output channels of a bottleneck block are ``planes * 4`` (ResNet and ResNeXt alike)."""
@@ -29,8 +32,7 @@ def grouped_width(planes: int, bottleneck_width: int, cardinality: int) -> int:
     This is torchvision's rule (``width = int(planes * (base_width / 64.0)) * groups``); with ``planes=64`` it is
     simply ``cardinality * bottleneck_width`` (e.g. 32 * 4 = 128 for ResNeXt-50 32x4d). Each of the
     ``cardinality`` groups has ``width // cardinality`` channels. It is computed in integers,
-    ``planes * bottleneck_width // 64``, which equals torchvision's float expression for every size a float holds
-    exactly and stays exact beyond.
+    ``planes * bottleneck_width // 64``, which equals torchvision's float expression.
     """
     planes = check_positive_int("planes", planes)
     bottleneck_width = check_positive_int("bottleneck_width", bottleneck_width)
@@ -79,12 +81,11 @@ def complexity_preserving_width(
     smallest = template_params(c, 1, channels)
     if budget < smallest:
         raise ValueError(
-            f"budget={describe(budget)} is too small for cardinality={describe(c)} and channels={describe(channels)}: "
-            "even d=1 needs "
-            f"{describe(smallest) if smallest.bit_length() > 128 else format(smallest, ',')} parameters"
+            f"budget={budget} is too small for cardinality={c} and channels={channels}: even d=1 needs "
+            f"{smallest:,} parameters"
         )
-    # 9*C*d^2 + 2*channels*C*d - budget = 0; floor of its positive root in exact integer arithmetic
-    # (floor((isqrt(D) - b) / 2a) = floor((sqrt(D) - b) / 2a)), so that no size is too large for a float.
+    # 9*C*d^2 + 2*channels*C*d - budget = 0; the floor of its positive root in integers,
+    # floor((isqrt(D) - b) / 2a) = floor((sqrt(D) - b) / 2a)
     a, b = 9 * c, 2 * channels * c
     floor_root = (math.isqrt(b * b + 4 * a * budget) - b) // (2 * a)
     candidates = [d for d in (floor_root, floor_root + 1) if d >= 1]
@@ -93,11 +94,10 @@ def complexity_preserving_width(
 
 def complexity_table(cardinalities: tuple[int, ...] = (1, 2, 4, 8, 32), channels: int = 256) -> list[dict[str, int]]:
     """Rows of the paper's Table 2: for each C, the width d, the grouped width C*d and the template's parameters."""
-    if isinstance(cardinalities, (str, bytes)) or not isinstance(cardinalities, (tuple, list, range)):
-        raise ArgumentTypeError(
-            f"cardinalities={describe(cardinalities)} must be a tuple or list of positive integers, "
-            f"not {type(cardinalities).__name__}"
-        )
+    if not isinstance(cardinalities, (tuple, list, range)):
+        raise TypeError(f"cardinalities must be a tuple of positive integers, not {type(cardinalities).__name__}")
+    if len(cardinalities) > MAX_COUNT:
+        raise ValueError(f"cardinalities holds {len(cardinalities):,} values; at most {MAX_COUNT:,}")
     rows = []
     for i, c in enumerate(cardinalities):
         c = check_positive_int(f"cardinalities[{i}]", c)

@@ -17,17 +17,30 @@ from dataclasses import dataclass
 
 import torch
 
-from .validation import check_positive_int
+from .validation import check_instance, check_positive_int
+
+__all__ = ["pick_device", "cpu_threads"]
 
 MAX_THREADS = 1024
 """The most CPU threads a timing (or ``cpu_threads``) accepts."""
 
 
 def pick_device(device: torch.device | str | None = None) -> torch.device:
-    """``device`` as a ``torch.device``; ``None``: CUDA when a GPU is available, else the CPU."""
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    """``device`` as a ``torch.device``; ``None``: CUDA when a GPU is available, else the CPU. A device this
+    machine lacks (``"cuda"`` without a GPU) is a ``ValueError``."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    check_instance("device", device, (str, torch.device), "torch.device or a name such as 'cpu' or 'cuda'")
+    try:
+        device = torch.device(device)
+    except RuntimeError:  # torch's own parser of device names
+        raise ValueError(f"device={device!r} is not a device name such as 'cpu', 'cuda' or 'cuda:0'") from None
+    available = {"cpu": True, "meta": True, "cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available()}
+    if device.type not in available:
+        raise ValueError(f"device={str(device)!r} must be one of {', '.join(available)}")
+    if not available[device.type]:
+        raise ValueError(f"device={str(device)!r}, but this machine has no {device.type} device; use 'cpu'")
+    return device
 
 
 @contextmanager
@@ -74,8 +87,8 @@ class Environment:
 
 def environment(device: torch.device | str = "cpu", threads: int | None = None) -> Environment:
     """Where timings on ``device`` with ``threads`` CPU threads (default: the current setting) are taken."""
-    device = torch.device(device)
-    threads = torch.get_num_threads() if threads is None else check_positive_int("threads", threads, maximum=MAX_THREADS)
+    device = pick_device(device)
+    threads = torch.get_num_threads() if threads is None else check_positive_int("threads", threads, MAX_THREADS)
     name, cudnn = "cpu", None
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)

@@ -22,12 +22,14 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode, conv_backward_flop
 
-from .validation import check_bool, check_module, check_tensor
+from .validation import check_bool, check_module, check_tensor, forward
+
+__all__ = ["measure_flops", "measure_macs", "flops_by_module"]
 
 aten = torch.ops.aten
 
 
-def grouped_conv_backward_flop(
+def _grouped_conv_backward_flop(
     grad_out_shape: list[int],
     x_shape: list[int],
     w_shape: list[int],
@@ -57,7 +59,7 @@ def grouped_conv_backward_flop(
     return forward * (int(bool(output_mask[0])) + int(bool(output_mask[1])))
 
 
-CORRECTED_MAPPING: dict[object, Callable[..., int]] = {aten.convolution_backward: grouped_conv_backward_flop}
+_CORRECTED: dict[object, Callable[..., int]] = {aten.convolution_backward: _grouped_conv_backward_flop}
 """``custom_mapping`` for ``FlopCounterMode`` that fixes the grouped-convolution backward count."""
 
 
@@ -102,7 +104,7 @@ def _untouched(module: nn.Module, inputs: Tensor) -> Iterator[nn.Module]:
 
 def _check_measure_args(module: nn.Module, inputs: Tensor) -> None:
     check_module("module", module)
-    check_tensor("inputs", inputs)
+    check_tensor("inputs", inputs, floating=True)
 
 
 def measure_flops(
@@ -120,15 +122,15 @@ def measure_flops(
     _check_measure_args(module, inputs)
     check_bool("backward", backward)
     check_bool("corrected", corrected)
-    mapping = CORRECTED_MAPPING if corrected else None
+    mapping = _CORRECTED if corrected else None
     counter = FlopCounterMode(display=False, custom_mapping=mapping)
     with _untouched(module, inputs):
         if backward:
             with counter:
-                module(inputs).sum().backward()
+                forward(module, inputs).sum().backward()
         else:
             with counter, torch.no_grad():
-                module(inputs)
+                forward(module, inputs)
     return counter.get_total_flops()
 
 
@@ -144,5 +146,5 @@ def flops_by_module(module: nn.Module, inputs: Tensor) -> dict[str, int]:
     _check_measure_args(module, inputs)
     counter = FlopCounterMode(display=False, depth=None)
     with _untouched(module, inputs), counter, torch.no_grad():
-        module(inputs)
+        forward(module, inputs)
     return {name: sum(ops.values()) for name, ops in counter.get_flop_counts().items()}

@@ -11,7 +11,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from .validation import TORCH_MAX_SIZE, check_bool, check_groups, check_instance, check_pair, check_tensor
+from .validation import MAX_SIZE, check_bool, check_groups, check_instance, check_pair, check_tensor
+
+__all__ = ["GroupedConv2d", "connectivity_mask"]
 
 
 class GroupedConv2d(nn.Module):
@@ -28,12 +30,10 @@ class GroupedConv2d(nn.Module):
         bias: bool = False,
     ) -> None:
         super().__init__()
-        self.in_channels, self.out_channels, self.groups = check_groups(
-            in_channels, out_channels, groups, maximum=TORCH_MAX_SIZE
-        )
-        self.kernel_size = check_pair("kernel_size", kernel_size, maximum=TORCH_MAX_SIZE)
-        stride = check_pair("stride", stride, maximum=TORCH_MAX_SIZE)
-        padding = check_pair("padding", padding, minimum=0, maximum=TORCH_MAX_SIZE)
+        self.in_channels, self.out_channels, self.groups = check_groups(in_channels, out_channels, groups, MAX_SIZE)
+        self.kernel_size = check_pair("kernel_size", kernel_size, maximum=MAX_SIZE)
+        stride = check_pair("stride", stride, maximum=MAX_SIZE)
+        padding = check_pair("padding", padding, minimum=0, maximum=MAX_SIZE)
         check_bool("bias", bias)
         self.convs = nn.ModuleList(
             nn.Conv2d(
@@ -51,7 +51,7 @@ class GroupedConv2d(nn.Module):
         # x: (N, C_in, H, W) -> G slices of (N, C_in/G, H, W) -> G outputs (N, C_out/G, H', W') -> (N, C_out, H', W')
         check_tensor("x", x)
         if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(f"expected input of shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
+            raise ValueError(f"x: expected input of shape (N, {self.in_channels}, H, W), got {tuple(x.shape)}")
         slices = torch.chunk(x, self.groups, dim=1)
         return torch.cat([conv(part) for conv, part in zip(self.convs, slices)], dim=1)
 
@@ -110,7 +110,7 @@ class GroupedConv2d(nn.Module):
 def connectivity_mask(in_channels: int, out_channels: int, groups: int = 1) -> torch.Tensor:
     """Boolean matrix ``(out_channels, in_channels)``: entry ``[o, i]`` is True when input channel ``i`` reaches
     output channel ``o``. A standard convolution is all True; ``groups=G`` gives G blocks on the diagonal."""
-    c_in, c_out, g = check_groups(in_channels, out_channels, groups, maximum=TORCH_MAX_SIZE)
+    c_in, c_out, g = check_groups(in_channels, out_channels, groups, MAX_SIZE)
     out_group = torch.arange(c_out) // (c_out // g)
     in_group = torch.arange(c_in) // (c_in // g)
     return out_group[:, None] == in_group[None, :]

@@ -21,6 +21,8 @@ from torch import nn
 from .counting import conv2d_macs, conv2d_output_size
 from .validation import check_instance, check_pair, check_positive_int
 
+__all__ = ["Intensity", "conv_intensity"]
+
 
 @dataclass(frozen=True)
 class Intensity:

@@ -16,16 +16,20 @@ ResNeXt-50 costs no memory and a fraction of a second: shapes flow through, no a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from numbers import Integral
 
 import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from .flops import inspection
-from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_int, check_module, describe
+from .validation import MAX_SIZE, check_module, check_tensor, describe, forward
+
+__all__ = ["layer_table"]
 
 
 @dataclass(frozen=True)
@@ -127,17 +131,18 @@ def layer_table(module: nn.Module, input_size: Sequence[int] | Tensor) -> LayerT
     """
     check_module("module", module)
     if isinstance(input_size, Tensor):
+        check_tensor("input_size", input_size, floating=True)
         x = input_size
     else:
-        rule = "must be a shape of positive ints, e.g. (1, 3, 224, 224)"
-        if isinstance(input_size, (str, bytes)) or not isinstance(input_size, Sequence):
-            raise ArgumentTypeError(f"input_size={describe(input_size)} {rule}, not {type(input_size).__name__}")
-        if not input_size:
-            raise ValueError(f"input_size={describe(input_size)} {rule}")
-        try:
-            shape = tuple(check_int(f"input_size[{i}]", s, 1, TORCH_MAX_SIZE) for i, s in enumerate(input_size))
-        except ValueError as error:  # ArgumentTypeError is a ValueError too
-            raise type(error)(f"input_size={describe(input_size)} {rule}: {error}") from None
+        if not isinstance(input_size, (tuple, list)):
+            raise TypeError(f"input_size={describe(input_size)} must be a shape such as (1, 3, 224, 224) or a tensor")
+        if not input_size or not all(isinstance(s, Integral) and not isinstance(s, bool) and 0 < s <= MAX_SIZE
+                                     for s in input_size):
+            raise ValueError(f"input_size={describe(input_size)} must be a shape of positive ints (at most "
+                             f"{MAX_SIZE:,}), e.g. (1, 3, 224, 224)")
+        shape = tuple(int(s) for s in input_size)
+        if math.prod(shape) > MAX_SIZE**2:
+            raise ValueError(f"input_size={shape} holds {math.prod(shape):,} elements; at most {MAX_SIZE**2:,}")
         device, dtype = _device_and_dtype(module)
         x = torch.zeros(shape, device=device, dtype=dtype)
 
@@ -164,7 +169,7 @@ def layer_table(module: nn.Module, input_size: Sequence[int] | Tensor) -> LayerT
     handles = [m.register_forward_pre_hook(start) for m in leaves]
     handles += [m.register_forward_hook(stop) for m in leaves]
     with inspection(module, handles), counter, torch.no_grad():
-        module(x)
+        forward(module, x, "input_size")
 
     root = type(module).__name__
     rows = []

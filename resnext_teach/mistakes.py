@@ -26,16 +26,10 @@ from .blocks import make_downsample
 from .flops import inspection
 from .design import BLOCK_EXPANSION
 from .models import build_model
-from .validation import (
-    TORCH_MAX_SIZE,
-    ArgumentTypeError,
-    check_bool,
-    check_module,
-    check_positive_int,
-    check_positive_real,
-    check_tensor,
-    describe,
-)
+from .validation import MAX_SIZE, check_bool, check_module, check_positive_int, check_real, check_tensor, forward
+
+__all__ = ["per_path_width_mistake", "PerPathWidthBottleneck", "misbuilt_model", "ChannelsPerGroupBlock",
+    "width_floored_last", "time_once"]
 
 # --- Mistake 1: a list of paths whose width is computed from the block's output channels -----------------------
 
@@ -60,16 +54,16 @@ class PerPathWidthBottleneck(nn.Module):
         self, in_channels: int, planes: int, cardinality: int = 1, bottleneck_width: int = 64, stride: int = 1
     ) -> None:
         super().__init__()
-        in_channels = check_positive_int("in_channels", in_channels, TORCH_MAX_SIZE)
-        planes = check_positive_int("planes", planes, TORCH_MAX_SIZE // BLOCK_EXPANSION)
-        cardinality = check_positive_int("cardinality", cardinality, TORCH_MAX_SIZE)
-        stride = check_positive_int("stride", stride, TORCH_MAX_SIZE)
+        in_channels = check_positive_int("in_channels", in_channels, MAX_SIZE)
+        planes = check_positive_int("planes", planes, MAX_SIZE // BLOCK_EXPANSION)
+        cardinality = check_positive_int("cardinality", cardinality, MAX_SIZE)
+        stride = check_positive_int("stride", stride, MAX_SIZE)
         out_channels = planes * BLOCK_EXPANSION
         d = per_path_width_mistake(out_channels, bottleneck_width, cardinality)  # the mistake
-        if not 1 <= d <= TORCH_MAX_SIZE:
+        if not 1 <= d * cardinality <= MAX_SIZE:
             raise ValueError(
-                f"planes={planes}, bottleneck_width={describe(bottleneck_width)}, cardinality={cardinality} give a "
-                f"path width of {describe(d)}: it must be between 1 and 2**63 - 1 channels"
+                f"planes={planes}, bottleneck_width={bottleneck_width}, cardinality={cardinality} give {cardinality} "
+                f"paths of {d:,} channels; together they must hold 1 to {MAX_SIZE:,}"
             )
         self.path_width = d
         self.paths = nn.ModuleList(
@@ -101,7 +95,7 @@ def misbuilt_model(name: str = "resnext50_32x4d", block: type[nn.Module] = PerPa
     them. The stem, the classifier and the stage layout stay those of the named model.
     """
     if not (isinstance(block, type) and issubclass(block, nn.Module)):
-        raise ArgumentTypeError(f"block must be a torch.nn.Module class, not {type(block).__name__}")
+        raise TypeError(f"block must be a torch.nn.Module class, not {type(block).__name__}")
     model = build_model(name)
     for stage in model.stages:
         for i, good in enumerate(stage):  # every block of a built model is a ResNeXtBottleneck
@@ -124,11 +118,12 @@ class ChannelsPerGroupBlock(nn.Module):
         self, channels: int, groups: int, bottleneck_ratio: float = 1.0, projection: bool = False, stride: int = 1
     ) -> None:
         super().__init__()
-        channels = check_positive_int("channels", channels, TORCH_MAX_SIZE)
-        groups = check_positive_int("groups", groups, TORCH_MAX_SIZE)
-        bottleneck_ratio = check_positive_real("bottleneck_ratio", bottleneck_ratio)
+        channels = check_positive_int("channels", channels, MAX_SIZE)
+        groups = check_positive_int("groups", groups, MAX_SIZE)
+        bottleneck_ratio = check_real("bottleneck_ratio", bottleneck_ratio, 0.0, MAX_SIZE / channels, low_open=True,
+                                      high_open=False)
         check_bool("projection", projection)
-        stride = check_positive_int("stride", stride, TORCH_MAX_SIZE)
+        stride = check_positive_int("stride", stride, MAX_SIZE)
         width = int(round(channels * bottleneck_ratio))
         self.conv1 = nn.Conv2d(channels, width, 1)
         self.conv2 = nn.Conv2d(width, width, 3, stride=stride, padding=1, groups=width // groups)  # the mistake
@@ -173,8 +168,8 @@ def time_once(module: nn.Module, inputs: Tensor) -> float:
     back in its mode afterwards: the mistake is the timing, not the module.)
     """
     check_module("module", module)
-    check_tensor("inputs", inputs)
+    check_tensor("inputs", inputs, floating=True)
     with inspection(module), torch.no_grad():
         start = time.time()
-        module(inputs)
+        forward(module, inputs)
         return time.time() - start

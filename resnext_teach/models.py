@@ -15,7 +15,9 @@ from torch import Tensor, nn
 
 from .blocks import ResNeXtBottleneck
 from .design import BLOCK_EXPANSION
-from .validation import TORCH_MAX_SIZE, ArgumentTypeError, check_bool, check_instance, check_positive_int, describe
+from .validation import MAX_COUNT, MAX_SIZE, check_bool, check_choice, check_instance, check_positive_int, describe
+
+__all__ = ["MODEL_CONFIGS", "ModelConfig", "ResNeXt", "build_model", "resolve_config"]
 
 STEMS = ("imagenet", "cifar")
 
@@ -42,22 +44,15 @@ class ModelConfig:
     def __post_init__(self) -> None:
         # Checked, then stored as plain ints (numpy integers are accepted), so equal configurations compare equal.
         if not isinstance(self.layers, tuple):
-            raise ArgumentTypeError(
-                f"layers={describe(self.layers)} must be a non-empty tuple of block counts per stage, "
-                f"not {type(self.layers).__name__}"
-            )
-        if not self.layers:
-            raise ValueError(f"layers={self.layers!r} must be a non-empty tuple of block counts per stage")
-        layers = tuple(check_positive_int(f"layers[{i}]", n) for i, n in enumerate(self.layers))
+            raise TypeError(f"layers must be a non-empty tuple of block counts per stage, not "
+                            f"{type(self.layers).__name__}")
+        if not 1 <= len(self.layers) <= MAX_COUNT:
+            raise ValueError(f"layers={describe(self.layers)} must hold 1 to {MAX_COUNT:,} block counts, one per stage")
+        layers = tuple(check_positive_int(f"layers[{i}]", n, MAX_COUNT) for i, n in enumerate(self.layers))
         object.__setattr__(self, "layers", layers)
         for name in ("cardinality", "bottleneck_width", "stem_channels", "base_planes", "num_classes", "in_channels"):
-            object.__setattr__(self, name, check_positive_int(name, getattr(self, name), TORCH_MAX_SIZE))
-        if not isinstance(self.stem, str):
-            raise ArgumentTypeError(
-                f"stem={describe(self.stem)} must be one of {STEMS}, not {type(self.stem).__name__}"
-            )
-        if self.stem not in STEMS:
-            raise ValueError(f"stem={self.stem!r} must be one of {STEMS}")
+            object.__setattr__(self, name, check_positive_int(name, getattr(self, name), MAX_SIZE))
+        check_choice("stem", self.stem, STEMS)
         check_bool("zero_init_residual", self.zero_init_residual)
 
     @property
@@ -164,11 +159,7 @@ class ResNeXt(nn.Module):
 
 def resolve_config(name: str, **overrides: object) -> ModelConfig:
     """The named configuration with ``overrides`` applied; overriding what defines the variant is an error."""
-    if not isinstance(name, str):
-        raise ArgumentTypeError(f"name={describe(name)} must be a model name (a str), not {type(name).__name__}")
-    if name not in MODEL_CONFIGS:
-        raise ValueError(f"name={name!r} is not a known model; choose one of {sorted(MODEL_CONFIGS)}")
-    config = MODEL_CONFIGS[name]
+    config = MODEL_CONFIGS[check_choice("name", name, MODEL_CONFIGS, "model")]
     known = {f.name for f in fields(ModelConfig)}
     for key in overrides:
         if key not in known:

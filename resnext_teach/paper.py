@@ -26,6 +26,11 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .models import MODEL_CONFIGS, ModelConfig
+from .validation import check_instance, describe
+
+__all__ = ["TABLE1", "TEMPLATE_PARAMS_APPROX", "TEMPLATE_GFLOPS_APPROX", "TEMPLATE_SPATIAL", "TABLE2",
+    "TABLE3_TOP1_ERROR", "SMALLEST_ADOPTED_BOTTLENECK_WIDTH", "IMAGENET_RESULTS", "TRAINING_TIMES",
+    "TORCHVISION_TOP1", "top1_error"]
 
 
 @dataclass(frozen=True)
@@ -104,11 +109,14 @@ def top1_error(model: str, template: str) -> float:
     >>> top1_error("ResNeXt-50", "32×4d")
     22.2
     """
+    check_instance("model", model, str, "row name such as 'ResNeXt-50'")
+    check_instance("template", template, str, "template such as '32×4d'")
     for result in IMAGENET_RESULTS:
         if (result.model, result.template) == (model, template):
             return result.top1_error
     known = [(r.model, r.template) for r in IMAGENET_RESULTS]
-    raise ValueError(f"({model!r}, {template!r}) is not a quoted result; quoted are {known}")
+    raise ValueError(f"model={describe(model)}, template={describe(template)} is not a quoted result; quoted are "
+                     f"{known}")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,9 @@ from urllib.parse import urlparse
 import torch
 
 from .models import MODEL_CONFIGS, ResNeXt, build_model
+from .validation import check_bool, check_choice, check_instance
+
+__all__ = ["PretrainedUnavailable", "load_pretrained", "check_torchvision_layout", "compare_layouts"]
 
 
 class PretrainedUnavailable(RuntimeError):
@@ -68,6 +71,9 @@ class LayoutReport:
 
 def compare_layouts(ours: dict[str, torch.Tensor], reference: dict[str, torch.Tensor]) -> LayoutReport:
     """Compare two state dicts by keys and tensor shapes (values are ignored: meta tensors are fine)."""
+    for name, state in (("ours", ours), ("reference", reference)):
+        check_instance(name, state, dict, "state_dict (a dict of name -> tensor)")
+        check_instance(f"{name}'s values", next(iter(state.values()), torch.zeros(())), torch.Tensor, "torch.Tensor")
     our_keys, ref_keys = list(ours), list(reference)
     missing = tuple(k for k in ref_keys if k not in ours)
     unexpected = tuple(k for k in our_keys if k not in reference)
@@ -96,8 +102,8 @@ def torchvision_weights(name: str, weights: str = "IMAGENET1K_V1") -> Any:
     ``weights`` is a member name of torchvision's enum: ``"IMAGENET1K_V1"`` (the original training recipe),
     ``"IMAGENET1K_V2"`` (a newer, longer recipe, where published) or ``"DEFAULT"`` (the best published).
     """
-    if name not in MODEL_CONFIGS:
-        raise ValueError(f"name={name!r} is not a known model; choose one of {sorted(MODEL_CONFIGS)}")
+    check_choice("name", name, MODEL_CONFIGS, "model")
+    check_instance("weights", weights, str, "str such as 'IMAGENET1K_V1'")
     tv = _torchvision()
     try:
         enum = tv.models.get_model_weights(name)
@@ -137,6 +143,8 @@ def load_pretrained(
     ``PretrainedUnavailable`` (with what to do) when torchvision is missing or the file can be neither found nor
     downloaded; a wrong ``name`` or ``weights`` is a ``ValueError``.
     """
+    for flag, value in (("download", download), ("check_hash", check_hash), ("progress", progress)):
+        check_bool(flag, value)
     entry = torchvision_weights(name, weights)
     path = checkpoint_path(entry)
     if not os.path.exists(path) and not download:
@@ -159,8 +167,7 @@ def load_pretrained(
 
 def check_torchvision_layout(name: str) -> LayoutReport:
     """Compare our ``name`` with torchvision's model of the same name, both built without weights on ``meta``."""
-    if name not in MODEL_CONFIGS:
-        raise ValueError(f"name={name!r} is not a known model; choose one of {sorted(MODEL_CONFIGS)}")
+    check_choice("name", name, MODEL_CONFIGS, "model")
     tv = _torchvision()
     if name not in tv.models.list_models():
         raise ValueError(f"torchvision has no model named {name!r} to compare with")

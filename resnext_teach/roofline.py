@@ -20,17 +20,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .devices import MAX_THREADS, Environment
+from .devices import MAX_THREADS, Environment, pick_device
 from .flops import inspection
 from .intensity import Intensity, conv_intensity, conv_kind
-from .timing import Ratio, Timing, Timings, check_timeable, time_interleaved
-from .validation import (
-    ArgumentTypeError,
-    check_instance,
-    check_positive_int,
-    check_positive_real,
-    describe,
-)
+from .timing import MAX_MIN_TIME, Ratio, Timing, Timings, check_timeable, time_interleaved
+from .validation import MAX_COUNT, check_instance, check_positive_int, check_real, describe
+
+__all__ = ["measure_peaks", "measure_bandwidth", "attainable", "time_layers"]
 
 MAX_MATRIX = 16384  # the largest matrix side measure_peaks accepts (1 GiB per float32 matrix)
 MAX_MEGABYTES = 8192  # the largest buffer measure_bandwidth accepts
@@ -70,10 +66,10 @@ def measure_peaks(size: int = 1024, threads: int = 1, rounds: int = 7,
     multiply-adds), and ``"conv"``, a large dense 3x3 convolution (``PEAK_CONV``). They come from different
     libraries (on a CPU, BLAS and oneDNN), and either can be the faster. The book's peak is defined on a campaign's record (``experiments.evidence.Roofline``): the
     highest rate of any problem timed in the same rounds."""
-    size = check_positive_int("size", size, maximum=MAX_MATRIX)
-    threads = check_positive_int("threads", threads, maximum=MAX_THREADS)
-    rounds = check_positive_int("rounds", rounds)
-    device = torch.device(device)
+    size = check_positive_int("size", size, MAX_MATRIX)
+    threads = check_positive_int("threads", threads, MAX_THREADS)
+    rounds = check_positive_int("rounds", rounds, MAX_COUNT)
+    device = pick_device(device)
     a, b = torch.randn(size, size, device=device), torch.randn(size, size, device=device)
     out = torch.empty(size, size, device=device)
     c, h = PEAK_CONV["channels"], PEAK_CONV["size"]
@@ -95,10 +91,10 @@ def measure_bandwidth(megabytes: int = 256, threads: int = 1, rounds: int = 7,
                       device: torch.device | str = "cpu") -> Rate:
     """Bytes per second of ``dst.copy_(src)`` for two float32 buffers of ``megabytes`` MiB each, counted as the
     bytes read plus the bytes written (2 x the buffer), as the STREAM benchmark's "copy" counts them."""
-    megabytes = check_positive_int("megabytes", megabytes, maximum=MAX_MEGABYTES)
-    threads = check_positive_int("threads", threads, maximum=MAX_THREADS)
-    rounds = check_positive_int("rounds", rounds)
-    device = torch.device(device)
+    megabytes = check_positive_int("megabytes", megabytes, MAX_MEGABYTES)
+    threads = check_positive_int("threads", threads, MAX_THREADS)
+    rounds = check_positive_int("rounds", rounds, MAX_COUNT)
+    device = pick_device(device)
     count = megabytes * 2**20 // 4
     src, dst = torch.randn(count, device=device), torch.empty(count, device=device)
     timings = time_interleaved({"copy": lambda: dst.copy_(src)}, rounds=rounds, threads=threads, device=device)
@@ -108,9 +104,9 @@ def measure_bandwidth(megabytes: int = 256, threads: int = 1, rounds: int = 7,
 def attainable(macs_per_byte: float, peak: float, bandwidth: float) -> float:
     """The roofline: the highest multiply-add rate a layer of this intensity can reach, ``min(peak, I * bw)``
     (``peak`` in multiply-adds per second, ``bandwidth`` in bytes per second)."""
-    macs_per_byte = check_positive_real("macs_per_byte", macs_per_byte, allow_zero=True)
-    peak = check_positive_real("peak", peak)
-    bandwidth = check_positive_real("bandwidth", bandwidth)
+    macs_per_byte = check_real("macs_per_byte", macs_per_byte, 0.0)
+    peak = check_real("peak", peak, 0.0, low_open=True)
+    bandwidth = check_real("bandwidth", bandwidth, 0.0, low_open=True)
     return min(peak, macs_per_byte * bandwidth)
 
 
@@ -168,9 +164,9 @@ def time_layers(
     it sees in the model), all of them interleaved in the same rounds, on ``threads`` CPU threads; the models
     and ``inputs`` may be on a GPU."""
     check_timeable("models", models, inputs)
-    rounds = check_positive_int("rounds", rounds)
-    min_time = check_positive_real("min_time", min_time, allow_zero=True)
-    threads = check_positive_int("threads", threads, maximum=MAX_THREADS)
+    rounds = check_positive_int("rounds", rounds, MAX_COUNT)
+    min_time = check_real("min_time", min_time, 0.0, MAX_MIN_TIME, high_open=False)
+    threads = check_positive_int("threads", threads, MAX_THREADS)
     layers, fns = [], {}
     for label, model in models.items():
         with inspection(model):  # eval mode; every submodule's mode restored
@@ -222,7 +218,7 @@ def by_kind(layers: list[LayerRate]) -> list[KindRate]:
     """``time_layers``' rows summed per (model, kind), round by round (the rounds were shared by all layers, so
     the sums stay paired across kinds and models); in the order of first appearance."""
     if isinstance(layers, (str, bytes, dict)) or not isinstance(layers, (list, tuple)):
-        raise ArgumentTypeError(f"layers must be the list of LayerRate from time_layers, not {describe(layers)}")
+        raise TypeError(f"layers must be the list of LayerRate from time_layers, not {describe(layers)}")
     groups: dict[tuple[str, str], list[LayerRate]] = {}
     for row in layers:
         check_instance("layers[...]", row, LayerRate, "LayerRate (from time_layers)")

@@ -25,7 +25,9 @@ from torch import nn
 from .counting import count_parameters
 from .flops import flops_by_module, inspection
 from .models import ModelConfig, ResNeXt
-from .validation import TORCH_MAX_SIZE, check_instance, check_positive_int
+from .validation import MAX_IMAGE_SIZE, check_instance, check_positive_int
+
+__all__ = ["TABLE_CSS", "stage_table", "stage_costs", "table1_html"]
 
 if TYPE_CHECKING:  # pandas is a dependency of the book, not of the package: imported where a table is drawn
     from pandas.io.formats.style import Styler
@@ -115,7 +117,7 @@ def stage_table(model: ResNeXt, image_size: int = 224) -> list[StageRow]:
     built on the ``meta`` device to get the table in milliseconds without computing anything.
     """
     check_instance("model", model, ResNeXt, "resnext_teach ResNeXt")
-    size = check_positive_int("image_size", image_size, TORCH_MAX_SIZE)
+    size = check_positive_int("image_size", image_size, MAX_IMAGE_SIZE)
     param = next(model.parameters())
     x = torch.zeros(1, model.config.in_channels, size, size, device=param.device, dtype=param.dtype)
 
@@ -162,7 +164,7 @@ def stage_costs(config: ModelConfig, image_size: int = 224) -> tuple[StageCost, 
     the depth. Results are cached (a ``ModelConfig`` is immutable).
     """
     check_instance("config", config, ModelConfig, "ModelConfig")
-    return _stage_costs(config, check_positive_int("image_size", image_size, TORCH_MAX_SIZE))
+    return _stage_costs(config, check_positive_int("image_size", image_size, MAX_IMAGE_SIZE))
 
 
 @lru_cache(maxsize=256)
@@ -208,11 +210,14 @@ def table1_html(tables: dict[str, list[StageRow]]) -> Styler:
     check_instance("tables", tables, dict, "dict of label -> stage_table rows")
     if not tables:
         raise ValueError("tables must name at least one model")
+    for label, rows in tables.items():
+        if not isinstance(rows, list) or not rows or not all(isinstance(r, StageRow) for r in rows):
+            raise TypeError(f"tables[{label!r}] must be the rows of stage_table (a list of StageRow)")
     labels = list(tables)
     first = tables[labels[0]]
     for label in labels[1:]:
         if [r.stage for r in tables[label]] != [r.stage for r in first]:
-            raise ValueError(f"{label!r} has other stages than {labels[0]!r}")
+            raise ValueError(f"tables[{label!r}] has other stages than tables[{labels[0]!r}]")
     import pandas as pd
 
     rows = []

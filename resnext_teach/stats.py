@@ -9,7 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from numbers import Real
 
-from .validation import ArgumentTypeError, as_float, check_positive_int, check_real, describe
+from .validation import MAX_COUNT, check_positive_int, check_real, describe
+
+__all__ = ["spread", "t_quantile", "mean_interval"]
 
 
 @dataclass(frozen=True)
@@ -24,10 +26,13 @@ class Spread:
 
 
 def _finite_values(name: str, values: Iterable[object]) -> list[float]:
-    """``values`` as a list of floats; a non-number or a NaN/infinite one is a ``ValueError`` naming its position."""
+    """``values`` (a list or tuple) as a list of floats; a non-number or a NaN/infinite one is a ``ValueError``
+    naming its position."""
+    if not isinstance(values, (list, tuple)):
+        raise TypeError(f"values must be a list of numbers, not {type(values).__name__}")
     result = []
     for i, value in enumerate(values):
-        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(as_float(value)):
+        if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
             raise ValueError(f"{name} needs finite numbers, got {describe(value)} at position {i}")
         result.append(float(value))
     return result
@@ -37,7 +42,7 @@ def spread(values: Sequence[float]) -> Spread:
     """Summarise ``values`` (one per seed); the standard deviation is 0 for a single value."""
     values = _finite_values("spread", values)
     if not values:
-        raise ValueError("spread needs at least one value")
+        raise ValueError("values is empty: spread needs at least one value")
     std = statistics.stdev(values) if len(values) > 1 else 0.0
     return Spread(statistics.fmean(values), std, min(values), max(values), len(values))
 
@@ -67,7 +72,7 @@ def t_quantile(probability: float, dof: int) -> float:
     The distribution function has a finite closed form for an integer ``dof`` (``_t_two_sided``); the quantile
     is found by bisection on the angle ``atan(t / sqrt(dof))`` in (0, pi/2), to the last bit of a float."""
     probability = check_real("probability", probability, 0.0, 1.0, low_open=True)
-    dof = check_positive_int("dof", dof)
+    dof = check_positive_int("dof", dof, MAX_COUNT)  # the closed form sums dof / 2 terms
     if probability == 0.5:
         return 0.0
     if probability < 0.5:
@@ -90,12 +95,10 @@ def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[fl
     distribution with ``len(values) - 1`` degrees of freedom; it assumes the values are independent draws."""
     values = _finite_values("mean_interval", values)
     if len(values) < 2:
-        raise ValueError(f"an interval needs at least 2 values, got {len(values)}")
-    if isinstance(confidence, bool) or not isinstance(confidence, Real):
-        raise ArgumentTypeError(f"confidence={describe(confidence)} must be a number between 0 and 1, "
-                                f"not {type(confidence).__name__}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence={confidence} must be between 0 and 1")
+        raise ValueError(f"values: an interval needs at least 2 values, got {len(values)}")
+    if len(values) > MAX_COUNT + 1:
+        raise ValueError(f"values holds {len(values):,} numbers; at most {MAX_COUNT + 1:,} (dof <= {MAX_COUNT:,})")
+    confidence = check_real("confidence", confidence, 0.0, 1.0, low_open=True)
     mean = statistics.fmean(values)
     t = t_quantile(0.5 + confidence / 2, len(values) - 1)
     half = t * statistics.stdev(values) / math.sqrt(len(values))

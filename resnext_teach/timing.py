@@ -34,25 +34,18 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .devices import MAX_THREADS, Environment, cpu_threads, environment
+from .devices import MAX_THREADS, Environment, cpu_threads, environment, pick_device
 from .flops import inspection
 from .stats import t_quantile
-from .validation import (
-    ArgumentTypeError,
-    check_instance,
-    check_int,
-    check_module,
-    check_positive_int,
-    check_positive_real,
-    check_real,
-    check_tensor,
-    describe,
-)
+from .validation import (MAX_COUNT, check_callable, check_instance, check_int, check_module, check_positive_int,
+                         check_real, check_tensor, describe, forward)
 
 # torch.utils.benchmark imports cpp_extension, which logs a warning on CUDA builds of torch run on a machine with
 # a CUDA_HOME but no GPU ("No CUDA runtime is found"); it is irrelevant to CPU timing and would clutter the book.
 logging.getLogger("torch.utils.cpp_extension").setLevel(logging.ERROR)
 from torch.utils import benchmark  # noqa: E402
+
+__all__ = ["DEAD_BAND", "CONFIDENCE", "VERDICTS", "Ratio", "time_interleaved", "time_modules", "verdict", "phrase"]
 
 DEAD_BAND = 0.05
 """The band around a ratio of 1: a difference of at most 5 % is "within 5 %", however precisely it is measured."""
@@ -60,6 +53,8 @@ CONFIDENCE = 0.95
 """The one confidence level of the book's intervals (a median's distribution-free interval: at least this)."""
 VERDICTS = ("slower", "faster", "within", "undecided")
 """Where a ratio's interval can lie against the band: wholly above, wholly below, wholly inside, across an edge."""
+MAX_MIN_TIME = 1.0
+"""The longest round ``min_time`` may ask for, in seconds: more rounds narrow an interval better than longer ones."""
 
 # --- the allocator ----------------------------------------------------------------------------------------------
 
@@ -228,16 +223,17 @@ def time_interleaved(
     that a round lasts at least ``min_time`` seconds (``min_time=0``: one call per round). Round r times the
     functions in an order rotated by r. ``threads``: CPU threads during the timing (default: the current
     setting). On a GPU, ``torch.utils.benchmark`` waits for the device before reading the clock."""
-    if not isinstance(fns, dict) or not fns:
-        raise ArgumentTypeError(f"fns must be a non-empty dict of label -> function, not {describe(fns)}")
+    check_instance("fns", fns, dict, "dict of label -> function")
+    if not fns:
+        raise ValueError("fns must be a non-empty dict of label -> function")
     for name, fn in fns.items():
         check_instance(f"fns key {describe(name)}", name, str, "str label")
-        if not callable(fn):
-            raise ArgumentTypeError(f"fns[{name!r}] must be a function to time, not {type(fn).__name__}")
-    rounds = check_positive_int("rounds", rounds)
-    warmup = check_int("warmup", warmup, minimum=0)
-    min_time = check_positive_real("min_time", min_time, allow_zero=True)
-    threads = torch.get_num_threads() if threads is None else check_positive_int("threads", threads, maximum=MAX_THREADS)
+        check_callable(f"fns[{name!r}]", fn)
+    rounds = check_positive_int("rounds", rounds, MAX_COUNT)
+    warmup = check_int("warmup", warmup, 0, MAX_COUNT)
+    min_time = check_real("min_time", min_time, 0.0, MAX_MIN_TIME, high_open=False)
+    threads = torch.get_num_threads() if threads is None else check_positive_int("threads", threads, MAX_THREADS)
+    device = pick_device(device)
     # torch.utils.benchmark.Timer compiles each statement once and reads the clock around ``number`` calls (on a
     # GPU it synchronizes first). Its public ``timeit`` adds two warm-up calls to every measurement, which would
     # triple the cost of a slow candidate's round; the rounds call ``_timeit``, the measurement inside it.
@@ -261,14 +257,17 @@ def time_interleaved(
 def check_timeable(name: str, modules: object, inputs: object) -> None:
     """Refuse, naming the rule, what cannot be timed: ``modules`` must be a non-empty ``{str label: nn.Module}``
     and ``inputs`` a tensor with data (not on the meta device)."""
-    if not isinstance(modules, dict) or not modules:
-        raise ArgumentTypeError(f"{name} must be a non-empty dict of label -> torch.nn.Module, not {describe(modules)}")
+    check_instance(name, modules, dict, "dict of label -> torch.nn.Module")
+    if not modules:
+        raise ValueError(f"{name} must be a non-empty dict of label -> torch.nn.Module")
     for label, module in modules.items():
         check_instance(f"{name} key {describe(label)}", label, str, "str label")
         check_module(f"{name}[{describe(label)}]", module)
-    check_tensor("inputs", inputs)
+    check_tensor("inputs", inputs, floating=True)
     if inputs.device.type == "meta":
         raise ValueError("inputs are on the meta device: they have shapes but no data, and nothing can be timed")
+    if not inputs.numel():
+        raise ValueError(f"inputs of shape {tuple(inputs.shape)} hold no elements: nothing can be timed")
 
 
 def time_modules(
@@ -283,15 +282,15 @@ def time_modules(
     ``inputs``; each module is put back in the mode it was in."""
     check_timeable("modules", modules, inputs)
 
-    def forward(module: nn.Module) -> Callable[[], object]:
+    def timed(module: nn.Module) -> Callable[[], object]:
         def run() -> object:
             with torch.no_grad():
-                return module(inputs)
+                return forward(module, inputs)
 
         return run
 
     with ExitStack() as stack:  # eval mode while timing; every module's modes restored afterwards
         for module in modules.values():
             stack.enter_context(inspection(module))
-        return time_interleaved({name: forward(m) for name, m in modules.items()}, rounds, warmup, min_time, threads,
+        return time_interleaved({name: timed(m) for name, m in modules.items()}, rounds, warmup, min_time, threads,
                                 inputs.device)

@@ -1,36 +1,35 @@
-"""Argument checks shared by the package: fail early and name the argument and the rule that was broken.
+"""Argument checks: fail early, and name the argument and the rule it broke (STYLE.md, point 5).
 
-Every public function of the math modules checks its arguments with these helpers, so the rules are the same
-everywhere:
+A public function checks what a learner can get wrong with these helpers, so the rules read the same everywhere:
 
-* a size (channels, kernel size, groups, cardinality, bottleneck width, stride, output size, batch, ...) is an
-  integer: ``numbers.Integral`` (``int``, ``numpy.int64``, ...) but not ``bool``. Floats are refused even when
-  whole (``in_channels=64.0``), and so are NaN, infinities, strings, ``None`` and tensors (use ``.item()``);
-* a flag (``bias``, ``trainable_only``, ...) is a ``bool``;
-* a wrong type raises ``ArgumentTypeError`` (a ``TypeError``), a wrong value ``ValueError``; both messages start
-  with ``name=value``.
+* a size or a count (channels, kernel size, groups, cardinality, rounds, epochs, ...) is an integer, ``int`` or
+  ``numpy.int64``, but not a ``bool``; a float is refused even when whole (``in_channels=64.0``), and so is a tensor
+  (use ``.item()``);
+* what becomes a tensor dimension is at most ``MAX_SIZE`` (an image side ``MAX_IMAGE_SIZE``), and a repetition
+  (rounds, epochs, ...) at most ``MAX_COUNT``: more would not fit in memory, or not finish;
+* a flag is a ``bool``; a real number is finite and lies in its interval; a name is one of its choices;
+* a wrong type raises ``TypeError``, a wrong value ``ValueError``; the message starts with ``name=value``.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection
 from numbers import Integral, Real
+from typing import Any
 
-TORCH_MAX_SIZE = 2**63 - 1
-"""The largest size PyTorch can store (sizes are 64-bit integers); arguments that become tensor sizes are checked
-against it, so that a huge number is refused here instead of deep inside PyTorch."""
-
-
-class ArgumentTypeError(TypeError, ValueError):
-    """An argument of the wrong type. A ``TypeError``; also a ``ValueError``, because this package raised
-    ``ValueError`` for every bad argument before, and code that catches that keeps working."""
+MAX_SIZE = 8192
+"""The largest tensor dimension (channels, classes, batch, kernel side) a function that builds a module or a tensor
+accepts: twice the widest layer of the paper's models (ResNeXt-29 16x64d's 4,096 channels)."""
+MAX_IMAGE_SIZE = 1024
+"""The largest image side a function that runs a model on an image of its own making accepts (ResNet-50 on a
+1,024 x 1,024 image is 86 billion multiply-adds: seconds on a CPU)."""
+MAX_COUNT = 1000
+"""The most repetitions (timing rounds, warm-up calls, epochs, blocks per stage, ...) a function accepts."""
 
 
 def describe(value: object) -> str:
-    """A short ``repr`` of ``value`` for an error message: one line, at most 60 characters, and no 4,000-digit
-    integers (which Python refuses to print)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
-        return f"<an integer of {value.bit_length()} bits>"
+    """A short ``repr`` of ``value`` for an error message: one line of at most 60 characters."""
     try:
         text = " ".join(repr(value).split())  # a tensor's repr spans several lines
     except Exception:  # noqa: BLE001 - a broken __repr__ must not hide the real error
@@ -38,8 +37,8 @@ def describe(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _type_hint(value: object) -> str:
-    """What to do instead, for the wrong types people actually pass."""
+def _hint(value: object) -> str:
+    """What to pass instead, for the wrong types people actually pass."""
     if hasattr(value, "item") and hasattr(value, "shape"):  # torch.Tensor, numpy.ndarray
         return "; use .item() to turn a one-element tensor into a number"
     if isinstance(value, float) and value.is_integer():
@@ -48,86 +47,48 @@ def _type_hint(value: object) -> str:
 
 
 def check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> int:
-    """Return ``value`` as an ``int`` if it is an integer in ``[minimum, maximum]``, else raise.
-
-    Booleans are refused on purpose: ``True`` is an ``int`` in Python, but ``groups=True`` is a bug.
-    """
-    rule = "an integer" if minimum is None else {0: "a non-negative integer", 1: "a positive integer"}.get(
-        minimum, f"an integer >= {minimum}"
-    )
+    """``value`` as an ``int`` if it is an integer in ``[minimum, maximum]``; else a ``TypeError`` (not an integer:
+    ``True``, ``64.0``, ``"64"``, a tensor) or a ``ValueError`` (out of range)."""
+    rule = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(minimum,
+                                                                                      f"an integer >= {minimum}")
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ArgumentTypeError(
-            f"{name}={describe(value)} must be {rule}, not {type(value).__name__}{_type_hint(value)}"
-        )
+        raise TypeError(f"{name}={describe(value)} must be {rule}, not {type(value).__name__}{_hint(value)}")
     value = int(value)
     if minimum is not None and value < minimum:
-        bound = {0: " (>= 0)", 1: " (>= 1)"}.get(minimum, "")
-        raise ValueError(f"{name}={describe(value)} must be {rule}{bound}")
+        raise ValueError(f"{name}={value} must be {rule}")
     if maximum is not None and value > maximum:
-        limit = "2**63 - 1, the largest size PyTorch can store" if maximum == TORCH_MAX_SIZE else f"{maximum:,}"
-        raise ValueError(f"{name}={describe(value)} is too large: at most {limit}")
+        raise ValueError(f"{name}={value} is too large: at most {maximum:,}")
     return value
 
 
 def check_positive_int(name: str, value: object, maximum: int | None = None) -> int:
-    """Return ``value`` as an ``int`` if it is a positive integer (at most ``maximum``), else raise.
-
-    ``ArgumentTypeError`` for a non-integer (``64.0``, ``nan``, ``"64"``, a tensor, ``True``), ``ValueError`` for
-    zero, a negative number, or a number above ``maximum``.
-    """
-    return check_int(name, value, minimum=1, maximum=maximum)
+    """``check_int`` with ``minimum=1``: a size or a count."""
+    return check_int(name, value, 1, maximum)
 
 
 def check_seed(name: str, value: object) -> int:
-    """Return ``value`` as an ``int`` if it is a valid random seed (an integer >= 0; not a bool), else raise
-    ``ArgumentTypeError`` (not an integer: a float, NaN, a string, ...) or ``ValueError`` (negative)."""
+    """A random seed: an integer >= 0 (``TypeError`` for a float, a bool, ...; ``ValueError`` below 0)."""
     if isinstance(value, bool) or not isinstance(value, Integral):
-        raise ArgumentTypeError(
-            f"{name}={describe(value)} must be an integer >= 0 (a random seed), not {type(value).__name__}"
-        )
+        raise TypeError(f"{name}={describe(value)} must be an integer >= 0 (a random seed), not {type(value).__name__}")
     if value < 0:
-        raise ValueError(f"{name}={describe(value)} must be an integer >= 0 (a random seed)")
+        raise ValueError(f"{name}={value} must be an integer >= 0 (a random seed)")
     return int(value)
 
 
 def check_bool(name: str, value: object) -> bool:
-    """Return ``value`` if it is ``True`` or ``False``; raise ``ArgumentTypeError`` otherwise (``"no"`` is truthy)."""
+    """``value`` if it is ``True`` or ``False``; a ``TypeError`` otherwise (``"no"`` is truthy)."""
     if not isinstance(value, bool):
-        raise ArgumentTypeError(f"{name}={describe(value)} must be True or False (a bool), not {type(value).__name__}")
+        raise TypeError(f"{name}={describe(value)} must be True or False (a bool), not {type(value).__name__}")
     return value
 
 
-def check_positive_real(name: str, value: object, allow_zero: bool = False) -> float:
-    """Return ``value`` as a ``float`` if it is a finite real number above zero (or zero, with ``allow_zero``)."""
-    rule = "a finite number >= 0" if allow_zero else "a finite number > 0"
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ArgumentTypeError(
-            f"{name}={describe(value)} must be {rule}, not {type(value).__name__}{_type_hint(value)}"
-        )
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise ValueError(f"{name}={describe(value)} must be {rule}")
-    return number
-
-
-def as_float(value: Real) -> float:
-    """``float(value)``, or infinity for an integer too large for a float (``10**400``)."""
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-
-
 def check_real(name: str, value: object, low: float, high: float = math.inf, low_open: bool = False,
-                high_open: bool = True) -> float:
-    """Return ``value`` as a ``float`` if it is a finite real number in the interval from ``low`` to ``high`` (each
-    end open or closed as told); a bool, a string or a tensor is an ``ArgumentTypeError``, NaN a ``ValueError``."""
+               high_open: bool = True) -> float:
+    """``value`` as a ``float`` if it is a finite real number in the interval from ``low`` to ``high`` (each end open
+    or closed as told); a bool, a string or a tensor is a ``TypeError``, NaN or a number outside a ``ValueError``."""
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise ArgumentTypeError(f"{name}={describe(value)} must be a real number, not {type(value).__name__}")
-    number = as_float(value)
+        raise TypeError(f"{name}={describe(value)} must be a real number, not {type(value).__name__}{_hint(value)}")
+    number = float(value)
     inside = (low < number if low_open else low <= number) and (number < high if high_open else number <= high)
     if not (math.isfinite(number) and inside):
         interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
@@ -136,28 +97,24 @@ def check_real(name: str, value: object, low: float, high: float = math.inf, low
 
 
 def check_pair(name: str, value: object, minimum: int = 1, maximum: int | None = None) -> tuple[int, int]:
-    """Accept an int or a pair of ints (as ``nn.Conv2d`` does) and return a pair of ints ``>= minimum``."""
+    """An int or a pair of ints (as ``nn.Conv2d`` takes them), each ``>= minimum``, as a pair."""
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{name}={describe(value)} must be an int or a pair (height, width)")
-        return (
-            check_int(f"{name}[0]", value[0], minimum, maximum),
-            check_int(f"{name}[1]", value[1], minimum, maximum),
-        )
+        return check_int(f"{name}[0]", value[0], minimum, maximum), check_int(f"{name}[1]", value[1], minimum, maximum)
     size = check_int(name, value, minimum, maximum)
     return size, size
 
 
 def check_divides(divisor_name: str, divisor: int, name: str, value: int) -> None:
-    """Raise ``ValueError("groups=3 must divide in_channels=64")`` style errors."""
+    """``ValueError("groups=3 must divide in_channels=64")`` unless ``divisor`` divides ``value``."""
     if value % divisor != 0:
-        raise ValueError(f"{divisor_name}={describe(divisor)} must divide {name}={describe(value)}")
+        raise ValueError(f"{divisor_name}={divisor} must divide {name}={value}")
 
 
-def check_groups(
-    in_channels: object, out_channels: object, groups: object, maximum: int | None = None
-) -> tuple[int, int, int]:
-    """Validate the channel counts and ``groups`` of a convolution; return them as ints."""
+def check_groups(in_channels: object, out_channels: object, groups: object, maximum: int | None = None
+                 ) -> tuple[int, int, int]:
+    """The channel counts and ``groups`` of a convolution, as ints: ``groups`` divides both counts."""
     c_in = check_positive_int("in_channels", in_channels, maximum)
     c_out = check_positive_int("out_channels", out_channels, maximum)
     g = check_positive_int("groups", groups, maximum)
@@ -166,22 +123,70 @@ def check_groups(
     return c_in, c_out, g
 
 
+def check_choice(name: str, value: object, choices: Collection[str], what: str = "") -> str:
+    """``value`` if it is one of the names ``choices`` (a form, a stem, a ``what``: a model, an experiment, ...)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name}={describe(value)} must be one of {sorted(choices)}, not {type(value).__name__}")
+    if value not in choices:
+        rule = f"is not a known {what}; choose one of" if what else "must be one of"
+        raise ValueError(f"{name}={value!r} {rule} {sorted(choices)}")
+    return value
+
+
+def check_list(name: str, value: object, what: str) -> list:
+    """``value`` (a list, a tuple or a range, not a string or a tensor) of at most ``MAX_COUNT`` items, as a list;
+    ``what`` names the items."""
+    if not isinstance(value, (list, tuple, range)):
+        raise TypeError(f"{name} must be a list of {what}, not {type(value).__name__}")
+    if len(value) > MAX_COUNT:
+        raise ValueError(f"{name} holds {len(value):,} {what}; at most {MAX_COUNT:,}")
+    return list(value)
+
+
 def check_instance(name: str, value: object, kind: type | tuple[type, ...], kind_name: str) -> None:
-    """Raise ``ArgumentTypeError("module must be a torch.nn.Module, not list")`` unless ``value`` is a ``kind``."""
+    """``TypeError("module must be a torch.nn.Module, not list")`` unless ``value`` is a ``kind``."""
     if not isinstance(value, kind):
-        raise ArgumentTypeError(f"{name} must be a {kind_name}, not {type(value).__name__}")
+        article = "an" if kind_name[0] in "AEIOU" else "a"
+        raise TypeError(f"{name} must be {article} {kind_name}, not {type(value).__name__}")
+
+
+def check_callable(name: str, value: object) -> None:
+    """``TypeError`` unless ``value`` can be called."""
+    if not callable(value):
+        raise TypeError(f"{name} must be a function, not {type(value).__name__}")
 
 
 def check_module(name: str, value: object) -> None:
-    """Raise ``ArgumentTypeError`` unless ``value`` is a ``torch.nn.Module``."""
+    """``TypeError`` unless ``value`` is a ``torch.nn.Module``."""
     from torch import nn  # here, so that the number checks above do not need torch
 
     check_instance(name, value, nn.Module, "torch.nn.Module")
 
 
-def check_tensor(name: str, value: object) -> None:
-    """Raise ``ArgumentTypeError`` unless ``value`` is a ``torch.Tensor``."""
+def check_tensor(name: str, value: object, dims: int | None = None, floating: bool = False) -> None:
+    """``TypeError`` unless ``value`` is a ``torch.Tensor`` (of a floating-point type, with ``floating``);
+    ``ValueError`` unless it has ``dims`` dimensions (when given)."""
     import torch
 
     if not isinstance(value, torch.Tensor):
-        raise ArgumentTypeError(f"{name} must be a torch.Tensor, not {type(value).__name__}")
+        raise TypeError(f"{name} must be a torch.Tensor, not {type(value).__name__}")
+    if floating and not value.dtype.is_floating_point:
+        raise TypeError(f"{name} must hold floating-point numbers, not {value.dtype} (use .float())")
+    if dims is not None and value.dim() != dims:
+        shape = {4: "(N, C, H, W)", 2: "(rows, columns)"}.get(dims, f"{dims} dimensions")
+        raise ValueError(f"{name} must have the shape {shape}, got {tuple(value.shape)}")
+
+
+def forward(module: Callable[[Any], Any], inputs: Any, name: str = "inputs") -> Any:
+    """``module(inputs)``; where the module cannot take the inputs (their channels, shape or dtype), a
+    ``ValueError`` that names ``name`` and quotes PyTorch's reason, instead of a RuntimeError from inside the module."""
+    try:
+        return module(inputs)
+    except RuntimeError as error:
+        shape = tuple(getattr(inputs, "shape", ()))
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(f"{name} of shape {shape} do not fit {type(module).__name__}: {reason}") from error
+
+
+ArgumentTypeError = TypeError
+"""A plain ``TypeError`` under the name ``tests/test_explorers_sweep.py`` imports."""

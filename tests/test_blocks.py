@@ -84,5 +84,5 @@ def test_errors_are_named():
         make_block("tree", 64, 64)
     with pytest.raises(ValueError, match="cardinality=0 must be a positive integer"):
         ResNeXtBottleneck(64, 64, cardinality=0)
-    with pytest.raises(ValueError, match="block must be one of"):
+    with pytest.raises(TypeError, match="block must be one of"):
         convert_block(nn.Conv2d(3, 3, 1), "grouped")

@@ -56,5 +56,5 @@ def test_errors_are_named():
         complexity_preserving_width(64, budget=100)
     with pytest.raises(ValueError, match="budget=0 must be a positive integer"):
         complexity_preserving_width(4, budget=0)
-    with pytest.raises(ValueError, match="bottleneck_width=1.5 must be a positive integer"):
+    with pytest.raises(TypeError, match="bottleneck_width=1.5 must be a positive integer"):
         template_params(2, 1.5)

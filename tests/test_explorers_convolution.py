@@ -86,7 +86,7 @@ def test_default_pane_is_the_running_example():
 def test_convolution_numbers_rejects_bad_arguments():
     with pytest.raises(ValueError, match="in_channels=0 must be a positive integer"):
         convolution_numbers(0, 8, 3, False)
-    with pytest.raises(ValueError, match="bias=1 must be True or False"):
+    with pytest.raises(TypeError, match="bias=1 must be True or False"):
         convolution_numbers(8, 8, 3, 1)
 
 
@@ -102,7 +102,7 @@ def test_dense_layer_svg_draws_the_weight_to_scale(c_in, c_out, k, bias):
 def test_dense_layer_svg_rejects_bad_arguments():
     with pytest.raises(ValueError, match="kernel_size=0 must be a positive integer"):
         dense_layer_svg(8, 8, 0, False)
-    with pytest.raises(ValueError, match="out_channels=2.5 must be a positive integer"):
+    with pytest.raises(TypeError, match="out_channels=2.5 must be a positive integer"):
         dense_layer_svg(8, 2.5, 3, False)
 
 

@@ -40,5 +40,5 @@ def test_counter_counts_a_multiply_add_as_two_and_skips_bn_relu():
 
 
 def test_bad_module():
-    with pytest.raises(ValueError, match="module must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
         measure_flops(lambda t: t, torch.randn(1))

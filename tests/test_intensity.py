@@ -39,7 +39,7 @@ def test_conv_kind_names_kernel_and_grouping():
 
 
 def test_intensity_errors():
-    with pytest.raises(ValueError, match="conv must be a torch.nn.Conv2d, not Linear"):
+    with pytest.raises(TypeError, match="conv must be a torch.nn.Conv2d, not Linear"):
         conv_intensity(nn.Linear(2, 2), 8)
     with pytest.raises(ValueError, match="padding='same'"):
         conv_intensity(nn.Conv2d(2, 2, 3, padding="same"), 8)

@@ -117,7 +117,7 @@ def test_layer_table_display_and_errors():
     assert "LayerTable(input_shape=(1, 256, 56, 56))" in repr(table)
     with pytest.raises(KeyError, match="no layer named 'conv4'"):
         table.row("conv4")
-    with pytest.raises(ValueError, match="module must be a torch.nn.Module"):
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
         layer_table(lambda t: t, (1, 3))
     for bad in [(1, 0, 4, 4), (), (1, 3.0, 4, 4), (True, 3, 4, 4)]:
         with pytest.raises(ValueError, match="must be a shape of positive ints"):

@@ -91,7 +91,7 @@ def test_config_validation():
         ModelConfig((1,), 1, 64, stem="tiny")
     with pytest.raises(ValueError, match=r"layers\[1\]=0 must be a positive integer"):
         ModelConfig((1, 0), 1, 64)
-    with pytest.raises(ValueError, match="must be a non-empty tuple"):
+    with pytest.raises(TypeError, match="must be a non-empty tuple"):
         ModelConfig([3, 4], 1, 64)
     assert MODEL_CONFIGS["resnext50_32x4d"].depth == 50 and MODEL_CONFIGS["resnext101_64x4d"].depth == 101
     assert MODEL_CONFIGS["resnext29_8x64d"].depth == 29 and MODEL_CONFIGS["resnext50_32x4d"].label == "32x4d"

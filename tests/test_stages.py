@@ -86,11 +86,11 @@ def test_stage_costs_equal_the_whole_model(name):
 
 
 def test_stage_table_errors_and_html():
-    with pytest.raises(ValueError, match="model must be a resnext_teach ResNeXt, not Linear"):
+    with pytest.raises(TypeError, match="model must be a resnext_teach ResNeXt, not Linear"):
         stage_table(nn.Linear(2, 2))
     with pytest.raises(ValueError, match="image_size=0 must be a positive integer"):
         stage_table(meta_model("resnet50"), image_size=0)
-    with pytest.raises(ValueError, match="config must be a ModelConfig, not str"):
+    with pytest.raises(TypeError, match="config must be a ModelConfig, not str"):
         stage_costs("resnet50")
     rows50, rowsx = stage_table(meta_model("resnet50")), stage_table(meta_model("resnext50_32x4d"))
     styler = table1_html({"ResNet-50": rows50, "ResNeXt-50": rowsx})

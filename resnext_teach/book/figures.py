@@ -27,6 +27,8 @@ from torch import nn
 
 from ..blocks import FORMS, make_block
 
+__all__ = ["block_forms_figure"]
+
 FONT_SIZE = 10
 """Points; matplotlib's SVG sizes text in points, so a figure shown at its own width has 10 pt = 13 px text."""
 
@@ -70,7 +72,7 @@ class Drawing:
         return f"Drawing({self.description!r})"
 
 
-def conv_label(conv: nn.Conv2d) -> str:
+def _conv_label(conv: nn.Conv2d) -> str:
     """The paper's box label: ``"in, KxK, out"``, and ``groups = G`` on a second line for a grouped layer."""
     kh, kw = conv.kernel_size
     label = f"{conv.in_channels}, {kh}x{kw}, {conv.out_channels}"
@@ -148,7 +150,7 @@ def block_forms_figure(
         last = len(block.paths)
         layers = ("conv1", "conv2", "conv3") if block is aggregated else ("conv1", "conv2")
         for x, number in zip(xs, (1, last)):
-            labels = [conv_label(block.paths[number - 1].get_submodule(name)) for name in layers]
+            labels = [_conv_label(block.paths[number - 1].get_submodule(name)) for name in layers]
             _arrow(ax, mid, _TOP - 0.12, x, _PATH_LABEL + 0.12)
             ax.text(x, _PATH_LABEL, f"path {number}", ha="center", va="center", fontsize=FONT_SIZE, color="#555")
             for row, label in enumerate(labels):
@@ -165,14 +167,14 @@ def block_forms_figure(
             _box(ax, mid, _ROWS[2], concat, 2.2, _COLORS["concat"])
             for x in xs:
                 _arrow(ax, x, _ROWS[1] - _half(labels[1]), x, _ROWS[2] + _half(concat))
-            out = conv_label(block.conv3)
+            out = _conv_label(block.conv3)
             _box(ax, mid, _ROWS[3], out, 1.3, _COLORS["conv"])
             _arrow(ax, mid, _ROWS[2] - _half(concat), mid, _ROWS[3] + _half(out))
             _arrow(ax, mid, _ROWS[3] - _half(out), mid, _ADD_Y + _ADD_RADIUS)
 
     # (c): one 1x1, one grouped 3x3, one 1x1
     mid = 2.5 * _PANEL_WIDTH
-    labels = [conv_label(grouped.get_submodule(name)) for name in ("conv1", "conv2", "conv3")]
+    labels = [_conv_label(grouped.get_submodule(name)) for name in ("conv1", "conv2", "conv3")]
     _arrow(ax, mid, _TOP - 0.12, mid, _ROWS[0] + _half(labels[0]))
     for row, label in enumerate(labels):
         _box(ax, mid, _ROWS[row], label, 1.5, _COLORS["grouped" if "groups" in label else "conv"])

@@ -24,13 +24,19 @@ import warnings
 import numpy as np
 import torch
 
-from ..devices import pick_device
+from ..devices import MAX_THREADS, pick_device
 from ..timing import quiet_allocator
+from ..validation import check_int, check_positive_int
+
+__all__ = ["setup", "prose", "in_colab"]
 
 
 def setup(seed: int = 0, threads: int | None = None) -> torch.device:
     """Seed Python, NumPy and PyTorch, raise the allocator thresholds for steady timings, and return the device
     the chapter should use (CUDA when available, else CPU)."""
+    seed = check_int("seed", seed, 0, 2**32 - 1)  # NumPy's seeds are 32-bit
+    if threads is not None:
+        threads = check_positive_int("threads", threads, MAX_THREADS)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)

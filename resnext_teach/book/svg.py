@@ -7,6 +7,10 @@ from html import escape
 
 import torch
 
+from ..validation import MAX_SIZE, check_instance, check_positive_int, check_tensor
+
+__all__ = ["connectivity_svg"]
+
 PALETTE = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C")
 """Colours cycled over groups."""
 
@@ -25,6 +29,9 @@ def connectivity_svg(mask: torch.Tensor, description: str, size: int = 200) -> s
     (columns) reach the output channels (rows). One channel is one square unit, so a 64 -> 128 layer is drawn twice
     as tall as wide; ``size`` is the longer side in pixels. Runs of equal rows are merged into one rectangle, so a
     grouped convolution costs one rectangle per group however many channels it has; blocks are coloured in turn."""
+    check_mask(mask)
+    check_instance("description", description, str, "str (the text alternative)")
+    size = check_positive_int("size", size, MAX_SIZE)
     c_out, c_in = mask.shape
     unit = size / max(c_in, c_out)
     width, height = c_in * unit, c_out * unit
@@ -62,6 +69,14 @@ def connectivity_svg(mask: torch.Tensor, description: str, size: int = 200) -> s
     )
     return svg_document(f'<g transform="translate(18,2)">{"".join(parts)}{axis}</g>',
                         int(max(width, label_width)) + 22, int(height) + 20, description)
+
+
+def check_mask(mask: object) -> None:
+    """A connectivity mask is a 2-D boolean tensor ``(out_channels, in_channels)`` (``connectivity_mask``)."""
+    check_tensor("mask", mask)
+    if mask.dim() != 2 or mask.dtype != torch.bool or not mask.numel():
+        raise ValueError(f"mask must be a non-empty 2-D boolean tensor (out_channels, in_channels), got {mask.dtype} "
+                         f"of shape {tuple(mask.shape)}")
 
 
 def bar_svg(values: dict[str, float], description: str, width: int = 320, bar_height: int = 18, unit: str = "",

@@ -9,7 +9,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+import os
 from pathlib import Path
+
+from ..validation import check_instance, check_list
+
+__all__ = ["read_syllabus", "chapter_map_markdown"]
 
 _TITLE = re.compile(r"^\((?P<label>[\w-]+)\)=\s*\n# Chapter (?P<number>\d+): (?P<title>.+)$", re.MULTILINE)
 _FIELD = r"\*\*{name}(?:\*\*[.:]|[.:]\*\*)\s*(?P<text>.+?)(?=\n\s*\n|\n\([\w-]+\)=|\n#|\Z)"  # up to a blank line, label or heading
@@ -78,8 +83,16 @@ def read_chapter(path: str | Path) -> Chapter:
 
 def read_syllabus(chapters_dir: str | Path) -> list[Chapter]:
     """Every chapter in ``chapters_dir``, in chapter order."""
-    paths = sorted(p for p in Path(chapters_dir).iterdir() if p.suffix in (".md", ".ipynb"))
-    chapters = [read_chapter(p) for p in paths]
+    check_instance("chapters_dir", chapters_dir, (str, os.PathLike), "folder (a str or a Path)")
+    if not Path(chapters_dir).is_dir():
+        raise ValueError(f"chapters_dir={str(chapters_dir)!r} is not a folder")
+    chapters = []
+    for path in sorted(p for p in Path(chapters_dir).iterdir() if p.suffix in (".md", ".ipynb")):
+        try:
+            chapters.append(read_chapter(path))
+        except ValueError as error:  # a page that is not a chapter: say where it was found
+            raise ValueError(f"chapters_dir={str(chapters_dir)!r} holds {path.name}, which is not a chapter: "
+                             f"{error}") from None
     return sorted(chapters, key=lambda c: c.number)
 
 
@@ -102,6 +115,16 @@ def chapter_map_markdown(chapters: list[Chapter], relative_to: str | Path,
     ``repository`` section of ``_config.yml``), also links that open the chapter's Colab and student editions;
     with ``handouts`` (the site folder of ``scripts/handouts.py``'s PDFs, relative to the page), a link to the
     chapter's printable handout (raw HTML: the PDF is printed after Sphinx has resolved every Markdown link)."""
+    chapters = check_list("chapters", chapters, "Chapter (from read_syllabus)")
+    for chapter in chapters:
+        check_instance("chapters[...]", chapter, Chapter, "Chapter (from read_syllabus)")
+    check_instance("relative_to", relative_to, (str, os.PathLike), "folder (a str or a Path)")
+    if repository is not None:
+        check_instance("repository", repository, dict, "dict with 'url' and 'branch' (from _config.yml)")
+        if not {"url", "branch"} <= set(repository):
+            raise ValueError(f"repository must have 'url' and 'branch', has {sorted(repository)}")
+    if handouts is not None:
+        check_instance("handouts", handouts, str, "str (a folder of the site)")
     base = Path(relative_to)
     parts = []
     for ch in chapters:

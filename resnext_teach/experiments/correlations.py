@@ -12,7 +12,9 @@ from torch import Tensor, nn
 
 from ..blocks import ResNeXtBottleneck
 from ..flops import inspection
-from ..validation import check_divides, check_positive_int
+from ..validation import check_divides, check_module, check_positive_int, check_tensor, forward
+
+__all__ = ["group_correlations"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ def group_correlations(model: nn.Module, x: Tensor, groups: int | None = None) -
     ``groups=None`` uses each convolution's own groups. For a ResNet (one group) pass e.g. ``groups=4`` to cut
     its channels into 4 arbitrary slices: a reference in which the "groups" mean nothing.
     """
+    check_module("model", model)
+    check_tensor("x", x, floating=True)
+    if x.is_meta:
+        raise ValueError("x is on the meta device: it has a shape but no values to correlate")
     if groups is not None:
         groups = check_positive_int("groups", groups)
     blocks = [(name, m) for name, m in model.named_modules() if isinstance(m, ResNeXtBottleneck)]
@@ -52,10 +58,10 @@ def group_correlations(model: nn.Module, x: Tensor, groups: int | None = None) -
         for name, block in blocks
     ]
     with inspection(model, handles), torch.no_grad():  # eval mode; modes put back and the hooks removed after
-        model(x.to(next(model.parameters()).device))  # (N, C, H, W) images, moved to the model's device
+        forward(model, x.to(next(model.parameters()).device), "x")  # (N, C, H, W) images, on the model's device
     rows = []
     for name, block in blocks:
-        g = block.conv2.groups if groups is None else check_positive_int("groups", groups)
+        g = block.conv2.groups if groups is None else groups
         channels = block.conv2.out_channels
         check_divides("groups", g, "channels", channels)
         if g == 1:

@@ -16,12 +16,17 @@ Both loaders return ``splits.DataSplits``: two ``image_data.ImageData`` with the
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import torch
 from torch import Tensor
 
-from ..validation import check_positive_int, describe
+from ..validation import check_bool, check_instance, check_positive_int, check_tensor, describe
 from .splits import SPLIT_SEED, DataSplits, check_split_seed, part_size, stratified_split, three_parts
+
+__all__ = ["DIGITS_IMAGES", "UCI_DIGITS_IMAGES", "CIFAR10_DOWNLOAD_MB", "CIFAR10_TRAIN_IMAGES",
+    "CIFAR10_VALIDATION_IMAGES", "CIFAR10_TEST_IMAGES", "load_digits_data", "load_cifar10_data", "random_crop_flip"]
 
 DIGITS_CLASSES = tuple(str(i) for i in range(10))
 DIGITS_IMAGES = 1797  # images in scikit-learn's digits
@@ -82,7 +87,9 @@ def load_cifar10_data(root: str = "data", download: bool = True, validation_size
     images are held in memory (about 740 MB as float32); training batches are augmented on the device by
     ``random_crop_flip`` (``augment=True``), which keeps a Colab GPU busy without a slow image pipeline.
     """
-    validation_size = check_positive_int("validation_size", validation_size)
+    check_instance("root", root, (str, os.PathLike), "folder (a str or a Path)")
+    check_bool("download", download)
+    validation_size = check_positive_int("validation_size", validation_size, CIFAR10_TRAIN_IMAGES - 1)
     split_seed = check_split_seed(split_seed)
     try:
         from torchvision.datasets import CIFAR10  # optional: torchvision is not a dependency of the package
@@ -93,7 +100,10 @@ def load_cifar10_data(root: str = "data", download: bool = True, validation_size
     std = torch.tensor(CIFAR10_STD).view(1, 3, 1, 1)
 
     def to_tensors(train: bool) -> tuple[Tensor, Tensor]:
-        dataset = CIFAR10(root=root, train=train, download=download)
+        try:
+            dataset = CIFAR10(root=root, train=train, download=download)
+        except RuntimeError as error:  # torchvision's "Dataset not found or corrupted"
+            raise ValueError(f"root={root!r} holds no CIFAR-10 ({error}); download={download}") from error
         images = torch.from_numpy(np.asarray(dataset.data)).permute(0, 3, 1, 2)  # (N, 32, 32, 3) uint8 -> (N, 3, 32, 32)
         x = (images.float() / 255.0 - mean) / std
         return x.contiguous(), torch.as_tensor(dataset.targets, dtype=torch.int64)
@@ -111,10 +121,11 @@ def random_crop_flip(x: Tensor, padding: int = 4, generator: torch.Generator | N
     """The standard CIFAR augmentation on a batch ``(N, C, H, W)``: zero-pad by ``padding``, crop a random
     ``H x W`` window, and flip half of the images left-right. Runs on ``x``'s device; ``generator`` (on the
     same device) makes it reproducible."""
-    padding = check_positive_int("padding", padding)
-    if not isinstance(x, Tensor) or x.dim() != 4:
-        raise ValueError(f"x must be a batch of images (N, C, H, W), got {getattr(x, 'shape', type(x).__name__)}")
+    check_tensor("x", x, dims=4)
     n, _, h, w = x.shape
+    padding = check_positive_int("padding", padding, min(h, w))
+    if generator is not None:
+        check_instance("generator", generator, torch.Generator, "torch.Generator")
     padded = torch.nn.functional.pad(x, (padding, padding, padding, padding))  # (N, C, H + 2p, W + 2p)
     dy = torch.randint(0, 2 * padding + 1, (n,), device=x.device, generator=generator)
     dx = torch.randint(0, 2 * padding + 1, (n,), device=x.device, generator=generator)

@@ -19,7 +19,10 @@ from dataclasses import dataclass
 from ..intensity import Intensity
 from ..roofline import KindRate, LayerRate, attainable, by_kind
 from ..timing import CONFIDENCE, Ratio
+from ..validation import check_instance, check_int, check_real
 from .records import Record
+
+__all__ = ["Roofline", "memory_sentence", "word_sentence"]
 
 CLOSE_TO_ROOF = 0.8
 """A layer at 80 % or more of its roof is "close to" it; below, the roof does not explain its speed."""
@@ -38,6 +41,8 @@ class Roofline:
 
     @classmethod
     def from_record(cls, record: Record) -> Roofline:
+        """The roofline of ``load_record("roofline")``."""
+        check_instance("record", record, Record, "Record (from load_record)")
         if record.experiment != "roofline":
             raise ValueError(f"a Roofline reads the roofline record, not {record.experiment}")
         rates = {label: c["macs"] / record.timing(label).median for label, c in record.candidates.items()
@@ -81,7 +86,10 @@ class Roofline:
 def memory_sentence(name: str, macs_per_byte: float, rate: float, roofline: Roofline) -> str:
     """What the roofline says about one layer, true for every case: right of the ridge (memory cannot be what
     limits it), or left of it, close to or well below its memory roof."""
-    share = rate / roofline.roof(macs_per_byte)
+    check_instance("name", name, str, "str")
+    check_instance("roofline", roofline, Roofline, "Roofline (Roofline.from_record)")
+    macs_per_byte = check_real("macs_per_byte", macs_per_byte, 0.0, low_open=True)
+    share = check_real("rate", rate, 0.0) / roofline.roof(macs_per_byte)
     if macs_per_byte >= roofline.ridge:
         return (f"{name} lies right of the ridge point, where memory bandwidth cannot be what limits it; it reached "
                 f"{share:.0%} of its roof")
@@ -95,6 +103,9 @@ def memory_sentence(name: str, macs_per_byte: float, rate: float, roofline: Roof
 def word_sentence(ratio: Ratio, than: str = "", digits: int = 2) -> str:
     """"1.23 times as long as <than> (95 % interval 1.10 to 1.37: slower by more than 5 %)": the ratio, its
     interval and the word the interval earns, so that no sentence around it has to assume an outcome."""
+    check_instance("ratio", ratio, Ratio, "Ratio (from Timings.ratio or a record)")
+    check_instance("than", than, str, "str")
+    digits = check_int("digits", digits, 0, 6)
     than = f" as {than}" if than else ""
     return (f"{ratio.value:.{digits}f} times as long{than} ({CONFIDENCE:.0%} interval {ratio.low:.{digits}f} to "
             f"{ratio.high:.{digits}f}: {ratio.word()})")

@@ -18,7 +18,9 @@ import torch
 from torch import Tensor
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
-from ..validation import ArgumentTypeError, check_positive_int, check_seed, describe
+from ..validation import MAX_SIZE, check_bool, check_positive_int, check_seed, check_tensor, describe
+
+__all__ = ["ImageData"]
 
 HELD_OUT = ("test", "validation")
 """What the held-out images of an ``ImageData`` (``x_test``, ``y_test``) are: the test set or the validation set."""
@@ -29,10 +31,11 @@ def _dtype_name(tensor: Tensor) -> str:
 
 
 def check_labels(labels: Tensor, where: str = "") -> None:
-    """Raise ``ArgumentTypeError`` unless ``labels`` hold integers (class indices): not floats, complex or bools.
+    """Raise ``TypeError`` unless ``labels`` is a tensor of integers (class indices): not floats, complex or bools.
     ``where`` ends the message (" in y_train")."""
+    check_tensor("labels", labels)
     if labels.dtype.is_floating_point or labels.dtype.is_complex or labels.dtype == torch.bool:
-        raise ArgumentTypeError(f"labels must be integers (class indices), got {_dtype_name(labels)}{where}")
+        raise TypeError(f"labels must be integers (class indices), got {_dtype_name(labels)}{where}")
 
 
 class Loaders(NamedTuple):
@@ -71,14 +74,14 @@ class ImageData:
                              f"y_test hold")
         names = self.classes
         if not isinstance(names, tuple) or not names or not all(isinstance(c, str) for c in names):
-            raise ArgumentTypeError(f"classes must be a non-empty tuple of class names (str), got {describe(names)}")
+            raise TypeError(f"classes must be a non-empty tuple of class names (str), got {describe(names)}")
         if not isinstance(self.augment, bool):
-            raise ArgumentTypeError(f"augment={describe(self.augment)} must be True or False")
+            raise TypeError(f"augment={describe(self.augment)} must be True or False")
         for split in ("train", "test"):
             x, y = getattr(self, f"x_{split}"), getattr(self, f"y_{split}")
             for name, value in ((f"x_{split}", x), (f"y_{split}", y)):
                 if not isinstance(value, Tensor):
-                    raise ArgumentTypeError(f"{name} must be a torch.Tensor, not {type(value).__name__}")
+                    raise TypeError(f"{name} must be a torch.Tensor, not {type(value).__name__}")
             if x.dim() != 4 or y.dim() != 1 or x.shape[0] != y.shape[0]:
                 raise ValueError(
                     f"x_{split} must be (N, C, H, W) and y_{split} (N,), got {tuple(x.shape)} and {tuple(y.shape)}"
@@ -86,7 +89,7 @@ class ImageData:
             if x.shape[0] == 0:
                 raise ValueError(f"x_{split} holds no images: both splits need at least one")
             if not x.dtype.is_floating_point:
-                raise ArgumentTypeError(f"images must be floating point, got {_dtype_name(x)} in x_{split}")
+                raise TypeError(f"images must be floating point, got {_dtype_name(x)} in x_{split}")
             check_labels(y, f" in y_{split}")
             if y.dtype != torch.int64:  # cross_entropy wants int64 targets; a smaller integer type converts exactly
                 object.__setattr__(self, f"y_{split}", y.long())
@@ -128,11 +131,10 @@ class ImageData:
         batches, in the same order, as ``DataLoader(..., batch_size=..., shuffle=True, generator=...)``, without
         its per-image overhead, which on 8x8 digits costs more than the arithmetic of small batches.
         """
-        batch_size = check_positive_int("batch_size", batch_size)
-        eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
+        batch_size = check_positive_int("batch_size", batch_size, MAX_SIZE)
+        eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size, MAX_SIZE)
         seed = check_seed("seed", seed)
-        if not isinstance(pin_memory, bool):
-            raise ArgumentTypeError(f"pin_memory={describe(pin_memory)} must be True or False")
+        check_bool("pin_memory", pin_memory)
         generator = torch.Generator().manual_seed(seed)
         train_set = TensorDataset(self.x_train, self.y_train)
         if train_eval_size is None:

@@ -14,13 +14,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from numbers import Real
 
 import torch
 from torch import Tensor, nn
 
 from ..flops import inspection
-from ..validation import as_float, check_divides, check_int, check_positive_int, check_seed, describe
+from ..validation import (check_callable, check_divides, check_int, check_module, check_positive_int,
+                          check_real, check_seed, check_tensor, forward)
+
+__all__ = ["channel_jacobian", "perturb_group", "perturbation_probe"]
 
 
 def channel_jacobian(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
@@ -29,9 +31,13 @@ def channel_jacobian(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
 
     An entry is exactly 0 when no element of input channel i can change output channel o (at this x).
     """
+    check_callable("fn", fn)
+    check_tensor("x", x, floating=True)
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"x must be one image of shape (1, C_in, H, W), got {tuple(x.shape)}")
-    jac = torch.autograd.functional.jacobian(fn, x)  # (1, C_out, H', W', 1, C_in, H, W)
+    jac = torch.autograd.functional.jacobian(lambda t: forward(fn, t, "x"), x)  # (1, C_out, H', W', 1, C_in, H, W)
+    if jac.dim() != 8:
+        raise ValueError(f"fn must map x to one image (1, C_out, H', W'), got a jacobian of shape {tuple(jac.shape)}")
     jac = jac.abs().squeeze(4).squeeze(0)  # (C_out, H', W', C_in, H, W)
     return jac.amax(dim=(1, 2, 4, 5))  # (C_out, C_in)
 
@@ -40,13 +46,13 @@ def perturb_group(x: Tensor, group: int, groups: int, eps: float = 1.0, seed: in
     """A copy of ``x`` ``(N, C, H, W)`` with Gaussian noise of size ``eps`` added to the channels of one group
     (channels ``group * C/groups`` to ``(group + 1) * C/groups - 1``); the other channels are left exactly as
     they were."""
+    check_tensor("x", x, dims=4, floating=True)
     groups = check_positive_int("groups", groups)
     check_divides("groups", groups, "channels", x.shape[1])
     group = check_int("group", group)
     if not 0 <= group < groups:
         raise ValueError(f"group={group} must be in 0..{groups - 1}")
-    if isinstance(eps, bool) or not isinstance(eps, Real) or not math.isfinite(as_float(eps)):
-        raise ValueError(f"eps={describe(eps)} must be a finite number")
+    eps = check_real("eps", eps, -math.inf)
     seed = check_seed("seed", seed)
     size = x.shape[1] // groups
     noise = torch.randn(x[:, :size].shape, generator=torch.Generator().manual_seed(seed)).to(x)
@@ -88,8 +94,14 @@ def perturbation_probe(
     The loss is ``(model(x) * R).sum()`` for a fixed random ``R``, so the gradient reaching the model output
     is the same in both runs; any change of a group's weight gradient comes from inside the model.
     """
+    check_module("model", model)
     if not isinstance(conv, nn.Conv2d):
         raise ValueError(f"conv must be an nn.Conv2d, not {type(conv).__name__}")
+    if not any(m is conv for m in model.modules()):
+        raise ValueError("conv must be a layer of model (or model itself)")
+    check_tensor("x", x, floating=True)
+    check_real("eps", eps, -math.inf)
+    seed = check_seed("seed", seed)
     groups = conv.groups
     source_group = check_int("source_group", source_group)
     if not 0 <= source_group < groups:
@@ -99,7 +111,7 @@ def perturbation_probe(
 
     def pre_hook(_module: nn.Module, args: tuple[Tensor, ...]) -> tuple[Tensor, ...] | None:
         if perturb["on"]:
-            return (perturb_group(args[0], source_group, groups, eps, seed),)
+            return (perturb_group(args[0], source_group, groups, eps, seed),)  # checks eps and seed
         return None
 
     def hook(_module: nn.Module, _args: tuple[Tensor, ...], output: Tensor) -> None:
@@ -111,7 +123,7 @@ def perturbation_probe(
     try:
         with inspection(model, handles):  # eval mode; every module's mode put back and the hooks removed
             with torch.no_grad():
-                shape = model(x).shape
+                shape = forward(model, x, "x").shape
             weights = torch.randn(shape, generator=torch.Generator().manual_seed(seed + 1)).to(x)
             for state in (False, True):
                 perturb["on"] = state

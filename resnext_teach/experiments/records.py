@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import textwrap
 import statistics
 from dataclasses import dataclass
@@ -27,7 +28,10 @@ from pathlib import Path
 from ..devices import Environment
 from ..stats import t_quantile
 from ..timing import CONFIDENCE, Ratio, Timing
+from ..validation import check_choice, check_instance, describe
 from .rules import Decision, Rule, decide
+
+__all__ = ["load_record"]
 
 FORMAT = 1
 """The record format this module reads (``format`` in the JSON)."""
@@ -143,16 +147,23 @@ def _folder() -> Path:
 
 
 def record_path(experiment: str, device: str = "cpu", folder: Path | None = None) -> Path:
-    """Where the record of ``experiment`` on ``device`` ("cpu" or "cuda") lives."""
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu' or 'cuda', not {device!r}")
-    return (folder or _folder()) / device / f"{experiment}.json"
+    """Where the record of ``experiment`` (one of ``timed.EXPERIMENTS``) on ``device`` ("cpu" or "cuda") lives."""
+    from .timed import EXPERIMENTS  # what the campaigns measure (it builds models: imported when needed)
+
+    check_choice("experiment", experiment, EXPERIMENTS, "experiment")
+    if not isinstance(device, str) or device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', not {describe(device)}")
+    if folder is not None:
+        check_instance("folder", folder, (str, os.PathLike), "folder (a str or a Path)")
+    return Path(folder or _folder()) / device / f"{experiment}.json"
 
 
 def load_record(experiment: str, device: str = "cpu", folder: Path | None = None) -> Record | None:
     """The committed record of ``experiment`` measured on ``device``; ``None`` where there is none (on "cuda",
     until a campaign has run on a GPU). A missing CPU record is an error: the book's pages need it."""
     path = record_path(experiment, device, folder)
+    if folder is not None and not Path(folder).is_dir():
+        raise ValueError(f"folder={str(folder)!r} is not a folder")
     if not path.exists():
         if device == "cpu":
             raise FileNotFoundError(f"no CPU record of {experiment!r} at {path}: run "

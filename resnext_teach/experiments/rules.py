@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from ..timing import CONFIDENCE, DEAD_BAND, Ratio, verdict
 
+__all__ = ["CLAIM_4A", "CLAIM_4B"]
+
 
 @dataclass(frozen=True)
 class Rule:

@@ -8,7 +8,7 @@ whether they train one after the other or side by side in threads.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -17,9 +17,12 @@ import torch
 from ..devices import cpu_threads, pick_device
 from ..models import ResNeXt, build_model
 from ..stats import Spread, spread
-from ..validation import ArgumentTypeError, check_bool, check_positive_int, check_seed, describe
+from ..validation import (MAX_COUNT, check_bool, check_choice, check_instance, check_list, check_positive_int, check_seed,
+                          describe)
 from .image_data import ImageData
 from .training import History, progress_bar, train
+
+__all__ = ["METRICS", "train_models", "summarize", "paired_differences"]
 
 METRICS = ("train_loss", "train_acc", "test_loss", "test_acc", "gap")
 """The per-epoch measurements of a ``History`` that ``summarize`` and ``paired_differences`` compare."""
@@ -60,25 +63,22 @@ def train_models(
     generators, so the results are the same for any ``workers``, bit for bit; only the time changes. With
     ``num_threads=1`` and two cores, ``workers=2`` keeps both cores busy. ``num_threads`` is set once for all runs.
     """
-    if isinstance(model_names, str) or not isinstance(model_names, Iterable):
-        raise ArgumentTypeError(f"model_names must be a list of model names, not {type(model_names).__name__}")
-    model_names = list(model_names)
+    model_names = check_list("model_names", model_names, "model names")
     if not model_names or not all(isinstance(name, str) for name in model_names):
         raise ValueError(f"model_names={describe(model_names)} must be a non-empty list of model names (str)")
     if len(set(model_names)) < len(model_names):
         raise ValueError(f"model_names={describe(model_names)} names a model twice")
-    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Iterable):
-        raise ArgumentTypeError(f"seeds must be a list of seeds such as [0, 1, 2], not {type(seeds).__name__}")
+    seeds = check_list("seeds", seeds, "seeds such as [0, 1, 2]")
     seeds = [check_seed(f"seeds[{i}]", seed) for i, seed in enumerate(seeds)]
     if not seeds:
         raise ValueError("seeds is empty: train_models needs at least one seed")
     if len(set(seeds)) < len(seeds):
         raise ValueError(f"seeds={describe(seeds)} repeats a seed: repeated runs are identical, not independent")
-    epochs = check_positive_int("epochs", epochs)
+    epochs = check_positive_int("epochs", epochs, MAX_COUNT)
     progress = check_bool("progress", progress)
-    workers = check_positive_int("workers", workers)
+    workers = check_positive_int("workers", workers, MAX_COUNT)
     if not isinstance(data, ImageData) and not callable(data):
-        raise ArgumentTypeError(f"data must be an ImageData or a function seed -> ImageData, not {type(data).__name__}")
+        raise TypeError(f"data must be an ImageData or a function seed -> ImageData, not {type(data).__name__}")
     num_threads = train_options.pop("num_threads", None)  # a setting of the whole process, so set once
     device = train_options.get("device")
     if pick_device(device).type != "cpu":
@@ -90,7 +90,7 @@ def train_models(
             if seed not in datasets:
                 datasets[seed] = data if isinstance(data, ImageData) else data(seed)
                 if not isinstance(datasets[seed], ImageData):
-                    raise ArgumentTypeError(f"data({seed}) must return an ImageData, not "
+                    raise TypeError(f"data({seed}) must return an ImageData, not "
                                             f"{type(datasets[seed]).__name__}")
             seed_data = datasets[seed]
             torch.manual_seed(seed)
@@ -125,14 +125,11 @@ def train_models(
 
 def _final_values(runs: Sequence[Run], key: str) -> dict[tuple[str, int], float]:
     """``{(model_name, seed): last value of key}`` for ``runs``; each (model, seed) at most once, each value finite."""
-    if key not in METRICS:
-        raise ValueError(f"key={key!r} is not a recorded metric; choose one of {', '.join(map(repr, METRICS))}")
-    if isinstance(runs, Run) or not isinstance(runs, Iterable):
-        raise ArgumentTypeError(f"runs must be a list of Run, not {type(runs).__name__}")
+    check_choice("key", key, METRICS, "recorded metric")
     final: dict[tuple[str, int], float] = {}
-    for run in runs:
+    for run in check_list("runs", runs, "Run (from train_models)"):
         if not isinstance(run, Run):
-            raise ArgumentTypeError(f"runs must hold Run objects (from train_models), not {type(run).__name__}")
+            raise TypeError(f"runs must hold Run objects (from train_models), not {type(run).__name__}")
         values = run.history.gap if key == "gap" else getattr(run.history, key)
         if not values:
             raise ValueError(f"run {run.model_name!r} seed {run.seed} has no recorded epochs")
@@ -150,8 +147,6 @@ def _final_values(runs: Sequence[Run], key: str) -> dict[tuple[str, int], float]
 def summarize(runs: Sequence[Run]) -> dict[str, dict[str, Spread]]:
     """Per model: the spread over seeds of each final measurement of ``METRICS`` (training loss and accuracy,
     test loss and accuracy, gap)."""
-    if not isinstance(runs, Run) and isinstance(runs, Iterable):
-        runs = list(runs)  # read once per metric below
     finals = {key: _final_values(runs, key) for key in METRICS}
     names = list(dict.fromkeys(name for name, _ in finals["test_acc"]))  # in the order of the runs
     return {
@@ -164,13 +159,15 @@ def paired_differences(runs: Sequence[Run], first: str, second: str, key: str = 
     """``first`` minus ``second`` of a final measurement (one of ``METRICS``: ``"train_loss"``, ``"train_acc"``,
     ``"test_loss"``, ``"test_acc"``, ``"gap"``), seed by seed, for the seeds both models were trained with."""
     final = _final_values(runs, key)
+    check_instance("first", first, str, "model name")
+    check_instance("second", second, str, "model name")
     if first == second:
         raise ValueError(f"first and second are both {first!r}: a model's difference with itself is 0")
     seeds = sorted({s for (n, s) in final if n == first} & {s for (n, s) in final if n == second})
     if not seeds:
         names = sorted({n for n, _ in final})
-        missing = [name for name in (first, second) if name not in names]
-        reason = (f"{missing[0]!r} is not a model in runs, which hold {', '.join(map(repr, names))}" if missing
+        missing = [f"{arg}={name!r}" for arg, name in (("first", first), ("second", second)) if name not in names]
+        reason = (f"{missing[0]} is not a model in runs, which hold {', '.join(map(repr, names))}" if missing
                   else "their seeds do not overlap")
         raise ValueError(f"no seed was run for both {first!r} and {second!r}: {reason}")
     return [final[(first, s)] - final[(second, s)] for s in seeds]

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..validation import ArgumentTypeError, check_real, describe
+from ..validation import check_instance, check_list, check_real, describe
 from .image_data import ImageData
 from .runs import summarize, train_models
 from .training import TrainingDiverged
+
+__all__ = ["search_learning_rate", "best_candidate"]
 
 
 @dataclass(frozen=True)
@@ -55,14 +57,11 @@ def search_learning_rate(
     would make the test accuracy an optimistic estimate. A learning rate whose training diverges is kept as a
     ``diverged`` candidate instead of stopping the search. ``progress``: one progress bar per learning rate.
     """
-    if not isinstance(data, ImageData):
-        raise ArgumentTypeError(f"data must be an ImageData (DataSplits.development), not {type(data).__name__}")
+    check_instance("data", data, ImageData, "ImageData (DataSplits.development)")
     if data.held_out != "validation":
         raise ValueError(f"data holds out the {data.held_out} images: choose a recipe on validation images, "
                          f"e.g. DataSplits.development, never on the test images")
-    if isinstance(learning_rates, (str, bytes)) or not isinstance(learning_rates, Iterable):
-        raise ArgumentTypeError(f"learning_rates must be a list of learning rates such as [0.01, 0.1], not "
-                                f"{type(learning_rates).__name__}")
+    learning_rates = check_list("learning_rates", learning_rates, "learning rates such as [0.01, 0.1]")
     rates = [check_real(f"learning_rates[{i}]", lr, 0.0, low_open=True) for i, lr in enumerate(learning_rates)]
     if not rates:
         raise ValueError("learning_rates is empty: the search needs at least one candidate")
@@ -86,13 +85,11 @@ def search_learning_rate(
 def best_candidate(candidates: Sequence[Candidate]) -> Candidate:
     """The candidate with the highest validation accuracy averaged over the models; a tie goes to the lower mean
     validation loss, and then to the earlier candidate. Diverged candidates are never chosen."""
-    if isinstance(candidates, Candidate) or not isinstance(candidates, Iterable):
-        raise ArgumentTypeError(f"candidates must be a list of Candidate (from search_learning_rate), not "
-                                f"{type(candidates).__name__}")
-    candidates = list(candidates)
+    candidates = check_list("candidates", candidates, "Candidate (from search_learning_rate)")
     if not all(isinstance(c, Candidate) for c in candidates):
-        raise ArgumentTypeError("candidates must hold Candidate objects (from search_learning_rate)")
+        raise TypeError("candidates must hold Candidate objects (from search_learning_rate)")
     usable = [c for c in candidates if not c.diverged]
     if not usable:
-        raise ValueError(f"no candidate to choose: {'every one diverged (try lower learning rates)' if candidates else 'the list is empty'}")
+        reason = "every one diverged (try lower learning rates)" if candidates else "the list is empty"
+        raise ValueError(f"candidates hold none to choose: {reason}")
     return min(usable, key=lambda c: (-c.mean_accuracy, c.mean_loss))  # min keeps the first of equal keys

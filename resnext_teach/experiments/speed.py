@@ -11,7 +11,7 @@ sheets count a multiply-add as 2). All timing goes through ``timing``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -20,18 +20,22 @@ from torch import nn
 from ..counting import conv2d_macs
 from ..devices import pick_device
 from ..intensity import Intensity, conv_intensity
-from ..models import build_model
+from ..models import MODEL_CONFIGS, build_model
 from ..timing import Environment, Ratio, Timing, Timings, time_modules
-from ..validation import ArgumentTypeError, check_divides, check_positive_int, describe
+from ..validation import (MAX_IMAGE_SIZE, MAX_SIZE, check_bool, check_choice, check_divides, check_list,
+                          check_positive_int)
+
+__all__ = ["groups_sweep", "model_latencies"]
 
 
-def _check_sizes(name: str, values: object) -> tuple[int, ...]:
-    """A non-empty sequence of positive integers (batch sizes, group counts), as a tuple."""
-    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
-        raise ArgumentTypeError(f"{name} must be a tuple of positive integers, not {type(values).__name__}")
-    sizes = tuple(check_positive_int(f"{name}[{i}]", v) for i, v in enumerate(values))
+def _check_sizes(name: str, values: object, what: str) -> tuple[int, ...]:
+    """A non-empty list or tuple of distinct positive integers (batch sizes, group counts), as a tuple."""
+    sizes = tuple(check_positive_int(f"{name}[{i}]", v, MAX_SIZE)
+                  for i, v in enumerate(check_list(name, values, "positive integers")))
     if not sizes:
         raise ValueError(f"{name} is empty: give at least one value")
+    if len(set(sizes)) != len(sizes):
+        raise ValueError(f"{name}={sizes} names a {what} twice")
     return sizes
 
 
@@ -108,15 +112,14 @@ def groups_sweep(
     The defaults are the grouped 3x3 of ResNeXt-50's stage 2 (256 channels, 28x28, G = 32) and its relatives;
     ``device=None`` picks CUDA when available.
     """
-    channels = check_positive_int("channels", channels)
-    size = check_positive_int("size", size)
-    batch_size = check_positive_int("batch_size", batch_size)
-    groups_list = _check_sizes("groups_list", groups_list)
+    channels = check_positive_int("channels", channels, MAX_SIZE)
+    size = check_positive_int("size", size, MAX_IMAGE_SIZE)
+    batch_size = check_positive_int("batch_size", batch_size, MAX_SIZE)
+    groups_list = _check_sizes("groups_list", groups_list, "group count")
     for g in groups_list:
         check_divides("groups", g, "channels", channels)
-    if len(set(groups_list)) != len(groups_list):
-        raise ValueError(f"groups_list={groups_list} names a group count twice")
     device = pick_device(device)
+    check_bool("channels_last", channels_last)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     x = torch.randn(batch_size, channels, size, size, device=device).contiguous(memory_format=memory_format)
     convs = {g: nn.Conv2d(channels, channels, 3, padding=1, groups=g, bias=False).to(device, memory_format=memory_format)
@@ -144,11 +147,15 @@ def model_latencies(
     """Forward latency (eval mode, no gradient) of named models per batch size: ``{batch_size: Timings}``, the
     models timed in interleaved rounds (one call per round) with ``timing.time_modules``; ``device=None`` picks
     CUDA when available. The models get fresh random weights: latency does not depend on the weights' values."""
-    if isinstance(names, str) or not isinstance(names, Iterable) or not names:
-        raise ValueError(f"names={describe(names)} must be a non-empty tuple of model names")
-    batch_sizes = _check_sizes("batch_sizes", batch_sizes)
-    image_size = check_positive_int("image_size", image_size)
+    names = check_list("names", names, "model names")
+    if not names:
+        raise ValueError("names is empty: give at least one model name")
+    for i, name in enumerate(names):
+        check_choice(f"names[{i}]", name, MODEL_CONFIGS, "model")
+    batch_sizes = _check_sizes("batch_sizes", batch_sizes, "batch size")
+    image_size = check_positive_int("image_size", image_size, MAX_IMAGE_SIZE)
     device = pick_device(device)
+    check_bool("channels_last", channels_last)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     models = {name: build_model(name).to(device, memory_format=memory_format).eval() for name in names}
     result = {}

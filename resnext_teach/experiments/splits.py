@@ -20,8 +20,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from ..validation import ArgumentTypeError, check_positive_int, check_seed, describe
+from ..validation import MAX_SIZE, check_positive_int, check_seed, check_tensor, describe
 from .image_data import ImageData, check_labels
+
+__all__ = ["class_counts", "stratified_split"]
 
 SPLIT_SEED = 0
 """The seed of the train / validation / test split; not a seed of the training runs, which never re-split."""
@@ -29,9 +31,8 @@ SPLIT_SEED = 0
 
 def class_counts(labels: Tensor, num_classes: int) -> list[int]:
     """How many examples of each class ``labels`` holds (index = class)."""
-    num_classes = check_positive_int("num_classes", num_classes)
-    if not isinstance(labels, Tensor):
-        raise ArgumentTypeError(f"labels must be a torch.Tensor, not {type(labels).__name__}")
+    num_classes = check_positive_int("num_classes", num_classes, MAX_SIZE)
+    check_tensor("labels", labels)
     check_labels(labels)
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
         raise ValueError(f"labels must be class indices 0..{num_classes - 1}, got values from {int(labels.min())} "
@@ -56,7 +57,7 @@ class DataSplits:
         for part, held_out in (("development", "validation"), ("final", "test")):
             data = getattr(self, part)
             if not isinstance(data, ImageData):
-                raise ArgumentTypeError(f"{part} must be an ImageData, not {type(data).__name__}")
+                raise TypeError(f"{part} must be an ImageData, not {type(data).__name__}")
             if data.held_out != held_out:
                 raise ValueError(f"{part} must hold out the {held_out} images (held_out={held_out!r}), "
                                  f"got held_out={data.held_out!r}")
@@ -88,7 +89,7 @@ def three_parts(name: str, x: Tensor, y: Tensor, parts: tuple[np.ndarray, np.nda
 def part_size(name: str, value: object, total: int) -> int:
     """A part's size as a number of images: a fraction of ``total`` (0 < float < 1, rounded) or an int count."""
     if isinstance(value, bool) or not isinstance(value, Real):
-        raise ArgumentTypeError(f"{name}={describe(value)} must be a fraction (0 < float < 1) or a number of "
+        raise TypeError(f"{name}={describe(value)} must be a fraction (0 < float < 1) or a number of "
                                 f"images (int), not {type(value).__name__}")
     if isinstance(value, Integral):
         if not 0 < value < total:
@@ -133,12 +134,12 @@ def stratified_split(labels: Tensor | np.ndarray, sizes: Sequence[int], split_se
         check_labels(labels)
         labels = labels.detach().cpu().numpy()
     if not isinstance(labels, np.ndarray):
-        raise ArgumentTypeError(f"labels must be a torch.Tensor or a numpy array, not {type(labels).__name__}")
+        raise TypeError(f"labels must be a torch.Tensor or a numpy array, not {type(labels).__name__}")
     if labels.ndim != 1 or labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
-        raise ArgumentTypeError(f"labels must be one integer class index per example, got an array of shape "
+        raise TypeError(f"labels must be one integer class index per example, got an array of shape "
                                 f"{labels.shape} and dtype {labels.dtype}")
     if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or len(sizes) < 2:
-        raise ArgumentTypeError(f"sizes={describe(sizes)} must be a list of at least two part sizes (ints)")
+        raise TypeError(f"sizes={describe(sizes)} must be a list of at least two part sizes (ints)")
     sizes = [check_positive_int(f"sizes[{i}]", size) for i, size in enumerate(sizes)]
     if sum(sizes) != len(labels):
         raise ValueError(f"sizes={sizes} add up to {sum(sizes):,}, but labels holds {len(labels):,} examples: "

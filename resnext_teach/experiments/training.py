@@ -27,11 +27,14 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from ..devices import cpu_threads, pick_device
+from ..devices import MAX_THREADS, cpu_threads, pick_device
 from ..flops import inspection
-from ..validation import ArgumentTypeError, check_bool, check_module, check_positive_int, check_real, check_seed
+from ..validation import (MAX_COUNT, MAX_SIZE, check_bool, check_instance, check_module, check_positive_int, check_real,
+                          check_seed, forward)
 from .data import random_crop_flip
 from .image_data import ImageData
+
+__all__ = ["TrainingDiverged", "train", "evaluate"]
 
 
 class TrainingDiverged(ValueError):
@@ -74,7 +77,10 @@ def evaluate(
     which must hold at least one image. Without autograd (``torch.inference_mode``); the sums stay on the device
     (the loss in float64) until the end, so a GPU is waited for once, not twice per batch."""
     check_module("model", model)
-    device = device or next(model.parameters()).device
+    if isinstance(loader, (str, bytes, torch.Tensor)) or not isinstance(loader, Iterable):
+        raise TypeError(f"loader must give batches (x, y), such as a DataLoader, not {type(loader).__name__}")
+    device = next(model.parameters()).device if device is None else pick_device(device)
+    channels_last = check_bool("channels_last", channels_last)
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     total_loss = torch.zeros((), dtype=torch.float64, device=device)
     correct = torch.zeros((), dtype=torch.int64, device=device)
@@ -83,7 +89,7 @@ def evaluate(
         for x, y in loader:
             x = x.to(device, non_blocking=True).contiguous(memory_format=memory_format)
             y = y.to(device, non_blocking=True)
-            logits = model(x)  # (N, num_classes)
+            logits = forward(model, x, "loader's images")  # (N, num_classes)
             total_loss += F.cross_entropy(logits, y, reduction="sum")  # the batch's float32 sum, added in float64
             correct += (logits.argmax(dim=1) == y).sum()
             count += y.numel()
@@ -138,28 +144,32 @@ def train(
     epoch with ``TrainingDiverged`` (a ``ValueError``), which names the epoch and suggests a lower ``lr``.
     """
     check_module("model", model)
-    if not isinstance(data, ImageData):
-        raise ArgumentTypeError(f"data must be an ImageData, not {type(data).__name__}")
-    epochs = check_positive_int("epochs", epochs)
+    check_instance("data", data, ImageData, "ImageData")
+    epochs = check_positive_int("epochs", epochs, MAX_COUNT)
     seed = check_seed("seed", seed)
-    batch_size = check_positive_int("batch_size", batch_size)
-    eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size)
+    batch_size = check_positive_int("batch_size", batch_size, MAX_SIZE)
+    eval_batch_size = check_positive_int("eval_batch_size", eval_batch_size, MAX_SIZE)
     lr = check_real("lr", lr, 0.0, low_open=True)
     momentum = check_real("momentum", momentum, 0.0, 1.0, low_open=True)  # Nesterov needs momentum > 0
-    weight_decay = check_real("weight_decay", weight_decay, 0.0)
+    weight_decay = check_real("weight_decay", weight_decay, 0.0, 1.0)
     if max_batches is not None:
         max_batches = check_positive_int("max_batches", max_batches)
     if train_eval_size is not None:
         train_eval_size = check_positive_int("train_eval_size", train_eval_size)
     if num_threads is not None:
-        num_threads = check_positive_int("num_threads", num_threads)
+        num_threads = check_positive_int("num_threads", num_threads, MAX_THREADS)
     channels_last = check_bool("channels_last", channels_last)
+    check_instance("model_name", model_name, str, "str")
+    if bar is not None:
+        check_instance("bar", bar, tqdm, "tqdm progress bar")
     device = pick_device(device)
     if device.type == "cuda":
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     model.to(device, memory_format=memory_format)
+    with inspection(model), torch.no_grad():  # the model takes data's images (channels, size): checked on one
+        forward(model, data.x_train[:1].to(device).contiguous(memory_format=memory_format), "data's images")
     loaders = data.loaders(batch_size=batch_size, seed=seed, eval_batch_size=eval_batch_size,
                            train_eval_size=train_eval_size, pin_memory=device.type == "cuda")
     steps_per_epoch = len(loaders.train) if max_batches is None else min(max_batches, len(loaders.train))

@@ -17,6 +17,10 @@ from .core import Exercise
 from .feedback import Feedback
 from .readers import Letters
 
+__all__ = ["FIRST_BLOCK", "STRIDED_BLOCK", "STRIDED_INPUT", "VERDICT_CHOICES", "SHORTCUT_CHOICES",
+    "check_conv2_params", "check_first_block_conv_params", "check_strided_macs", "check_shortcuts",
+    "check_timing_words"]
+
 # Exercise 1: the grouped 3x3 of a stage-3 block of ResNeXt-101 (64x4d).
 CONV2_BLOCK = dict(in_channels=1024, planes=256, cardinality=64, bottleneck_width=4)
 

@@ -13,6 +13,9 @@ from ...design import RESNET_TEMPLATE, complexity_preserving_width, grouped_widt
 from .core import Exercise
 from .feedback import Feedback
 
+__all__ = ["TEMPLATE_EXERCISE", "WIDTH_EXERCISE", "GROUPED_WIDTH_EXERCISE", "check_template_params",
+    "check_complexity_preserving_width", "check_grouped_width"]
+
 CHANNELS = 256  # the stage-1 template's input and output channels (Eq. 4)
 
 TEMPLATE_EXERCISE = {"cardinality": 8, "bottleneck_width": 14}

@@ -14,6 +14,8 @@ from .core import Exercise
 from .feedback import Feedback
 from .readers import Approx
 
+__all__ = ["check_parameter_cut", "check_jacobian_zeros", "check_training_macs", "check_intensity"]
+
 # Exercise "parameter cut": a 3x3 convolution, 256 -> 256 channels, dense vs 64 groups (as in ResNeXt-101 64x4d).
 CUT_CHANNELS, CUT_GROUPS = 256, 64
 

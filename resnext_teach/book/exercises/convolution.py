@@ -17,6 +17,9 @@ from .core import Exercise
 from .feedback import Feedback
 from .readers import Approx, WholeTuple
 
+__all__ = ["PARAMS_LAYER", "SHAPE_LAYER", "MACS_LAYER", "MACS_INPUT_SIZE", "DOUBLING_LAYER", "check_params_exercise",
+    "check_weight_shape_exercise", "check_macs_exercise", "check_doubling_exercise"]
+
 
 @dataclass(frozen=True)
 class ConvLayer:

@@ -13,6 +13,10 @@ from .core import Exercise
 from .feedback import Feedback
 from .readers import WholeSet
 
+__all__ = ["PARAMS_EXERCISE", "LEGAL_EXERCISE", "PER_GROUP_EXERCISE", "DEPTHWISE_EXERCISE", "PERTURB_EXERCISE",
+    "check_params_exercise", "check_legal_groups_exercise", "check_per_group_exercise", "check_depthwise_exercise",
+    "check_perturbation_exercise"]
+
 # Exercise "parameters": the grouped 3x3 conv of the first block of stage 2 (conv3) in ResNeXt-50 (32x4d).
 PARAMS_EXERCISE = {"in_channels": 256, "out_channels": 256, "kernel_size": 3, "groups": 32}
 
@@ -28,8 +32,8 @@ DEPTHWISE_EXERCISE = {"channels": 512, "kernel_size": 3}
 # Exercise "perturbation": in the 64 -> 128 layer with 32 groups, which outputs change if one input channel does?
 PERTURB_EXERCISE = {"in_channels": 64, "out_channels": 128, "groups": 32, "perturbed_input": 37}
 
-K_SQUARED = "The kernel is K x K: did you use K once instead of K squared?"
-NO_BIAS = "The layer has bias=False: count the weights only."
+_K_SQUARED = "The kernel is K x K: did you use K once instead of K squared?"
+_NO_BIAS = "The layer has bias=False: count the weights only."
 
 
 # --- parameters ------------------------------------------------------------------------------------------------
@@ -45,8 +49,8 @@ def _params_slips(in_channels: int, out_channels: int, kernel_size: int, groups:
         "That is C_in/G x C_out/G x K x K, the weights of a single group. Did you divide C_out by G as well? "
         "Every one of the C_out filters is C_in/G channels deep, so only C_in is divided.": (c_in // g) * (c_out // g) * k * k,
         "Did you use the channels per group (C_in/G) where G belongs? G is the number of groups.": c_in * c_out * k * k // (c_in // g),
-        NO_BIAS: right_value + c_out,
-        K_SQUARED: right_value // k,
+        _NO_BIAS: right_value + c_out,
+        _K_SQUARED: right_value // k,
     }
 
 
@@ -80,8 +84,8 @@ def _per_group_slips(in_channels: int, out_channels: int, kernel_size: int, grou
         "Did you use the channels per group where G belongs? G is the number of groups.":
             _per_group(c_in, c_out, k, c_in // g),
         "A filter is K x K as well: did you forget the kernel size?": (c_in // g) * (c_out // g),
-        K_SQUARED: (c_in // g) * (c_out // g) * k,
-        NO_BIAS: _per_group(c_in, c_out, k, g) + c_out // g,
+        _K_SQUARED: (c_in // g) * (c_out // g) * k,
+        _NO_BIAS: _per_group(c_in, c_out, k, g) + c_out // g,
     }
 
 
@@ -111,8 +115,8 @@ _DEPTHWISE = Exercise(
     slips=lambda channels, kernel_size: {
         "That is a standard convolution: a depthwise one has one group per channel.":
             conv2d_params(channels, channels, kernel_size),
-        NO_BIAS: _depthwise(channels, kernel_size) + channels,
-        K_SQUARED: channels * kernel_size,
+        _NO_BIAS: _depthwise(channels, kernel_size) + channels,
+        _K_SQUARED: channels * kernel_size,
         "That is one channel's filter: there is one filter per channel.": _depthwise(1, kernel_size),
     },
     method="With G = C_in = C_out, recount each factor of C_out x (C_in / G) x K x K.",

@@ -11,10 +11,12 @@ from torch import nn
 
 from ...counting import conv2d_output_size, count_parameters
 from ...models import MODEL_CONFIGS, ModelConfig, ResNeXt, build_model
-from ...validation import check_positive_int
+from ...validation import MAX_IMAGE_SIZE, check_positive_int
 from .core import Exercise
 from .feedback import Feedback
 from .readers import WholeTuple
+
+__all__ = ["STAGES", "check_stage_params", "check_output_sizes", "check_grouped_width"]
 
 
 @lru_cache(maxsize=None)
@@ -154,7 +156,8 @@ def _sizes_diagnosis(sizes: tuple[int, ...], expected: tuple[int, ...], model: s
 
 _SIZES = Exercise(
     "the sizes", {"model": "resnext50_32x4d", "image_size": 320},
-    solve=lambda model, image_size: _stage_output_sizes(model, check_positive_int("image_size", image_size)),
+    solve=lambda model, image_size: _stage_output_sizes(model, check_positive_int("image_size", image_size,
+                                                                                  MAX_IMAGE_SIZE)),
     reader=WholeTuple(f"a list of {STAGES} whole numbers, one per stage (conv2 to conv5)"),
     slips=_sizes_slips,
     diagnose=_sizes_diagnosis,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .block import BLOCK_EXPLORER
 from .cardinality import CARDINALITY_EXPLORER
 from .convolution import CONVOLUTION_EXPLORER
-from .core import Control, Explorer, value_span, value_table
+from .core import Control, Explorer, value_span, value_table  # noqa: F401 - the machinery, for the tests; not exported
 from .dataflow import DATAFLOW_EXPLORER
 from .grouped import GROUPED_EXPLORER
 from .image import IMAGE_EXPLORER
@@ -38,6 +38,3 @@ def all_explorers() -> dict[str, Explorer]:
         names = [explorer.name for explorer in EXPLORERS]
         raise ValueError(f"explorer names must be unique: {sorted({n for n in names if names.count(n) > 1})}")
     return by_name
-
-
-__all__ = ["EXPLORERS", "Control", "Explorer", "all_explorers", "value_span", "value_table"]

@@ -16,13 +16,15 @@ from ...design import RESNET_TEMPLATE, grouped_width
 from ..svg import bar_svg
 from .core import Control, Explorer, value_span
 
+__all__ = ["BLOCK_EXPLORER"]
+
 CHANNELS = 256  # block input and output channels (stage 1 of ResNeXt-50)
 PLANES = 64  # stage 1: out = 4 * planes = 256
 SPATIAL = 56  # the stage-1 map of a 224x224 image
 CARDINALITIES = (1, 2, 4, 8, 16, 32, 64)
 BOTTLENECK_WIDTHS = (1, 2, 4, 8, 14, 24, 40, 64)
-LAYERS = ("conv1", "conv2", "conv3")
-DRAWN_WIDTH = 256  # bars are drawn for blocks with C x d <= 256 (every ResNeXt of the paper), on one scale
+_LAYERS = ("conv1", "conv2", "conv3")
+_DRAWN_WIDTH = 256  # bars are drawn for blocks with C x d <= 256 (every ResNeXt of the paper), on one scale
 
 
 def block_counts(cardinality: int, bottleneck_width: int) -> dict[str, Any]:
@@ -39,8 +41,8 @@ def block_counts(cardinality: int, bottleneck_width: int) -> dict[str, Any]:
         values[f"{name}_params"] = conv2d_params(c_in, c_out, k, groups=g)
         values[f"{name}_macs"] = conv2d_macs(c_in, c_out, k, SPATIAL, groups=g)
     values["bn_params"] = 2 * (w + w + CHANNELS)
-    values["total_params"] = sum(values[f"{n}_params"] for n in LAYERS) + values["bn_params"]
-    values["total_macs"] = sum(values[f"{n}_macs"] for n in LAYERS)
+    values["total_params"] = sum(values[f"{n}_params"] for n in _LAYERS) + values["bn_params"]
+    values["total_macs"] = sum(values[f"{n}_macs"] for n in _LAYERS)
     resnet_macs = sum(
         conv2d_macs(c_in, c_out, k, SPATIAL, groups=g)
         for c_in, c_out, k, g in _resnet_shapes()
@@ -67,7 +69,7 @@ def bar_scale() -> int:
     """The largest layer count over the drawn positions: the bars' one scale, so doubling C doubles what is drawn.
     (Over all positions the range would be 9 to 2.4 million: the paper's blocks would be drawn a few pixels long.)"""
     return max(block_counts(cardinality=c, bottleneck_width=d)[f"{name}_params"]
-               for c in CARDINALITIES for d in BOTTLENECK_WIDTHS for name in LAYERS if c * d <= DRAWN_WIDTH)
+               for c in CARDINALITIES for d in BOTTLENECK_WIDTHS for name in _LAYERS if c * d <= _DRAWN_WIDTH)
 
 
 def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
@@ -80,7 +82,7 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     }
     cell = 'style="text-align:right; padding:1px 0 1px 14px; font-variant-numeric: tabular-nums"'
     rows = []
-    for name in LAYERS:
+    for name in _LAYERS:
         rows.append(
             f"<tr><td>{name}</td><td style=\"padding-left:10px\">{escape(shapes[name])}</td>"
             f"<td {cell}>{value_span(name + '_params', _fmt(name + '_params', values[name + '_params']))}</td>"
@@ -106,12 +108,12 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         f"Multiply-adds: {value_span('vs_resnet', _fmt('vs_resnet', values['vs_resnet']))} times "
         "the ResNet block's (1x64d).</p>"
     )
-    if w > DRAWN_WIDTH:
+    if w > _DRAWN_WIDTH:
         bars = (f"<p style=\"margin:2px 0; font-style:italic\">No bars: a grouped width of {w} channels is beyond the "
-                f"drawing's scale (C x d up to {DRAWN_WIDTH}, every block of the paper).</p>")
+                f"drawing's scale (C x d up to {_DRAWN_WIDTH}, every block of the paper).</p>")
     else:
         bars = bar_svg(
-            {name: values[f"{name}_params"] for name in LAYERS},
+            {name: values[f"{name}_params"] for name in _LAYERS},
             f"Convolution parameters of the {c}x{d}d block: conv1 {values['conv1_params']}, "
             f"conv2 {values['conv2_params']}, conv3 {values['conv3_params']}",
             width=360,

@@ -22,20 +22,22 @@ from ..svg import PALETTE, bar_svg, svg_document
 from ...validation import check_divides, check_positive_int
 from .core import Control, Explorer, value_table
 
+__all__ = ["CARDINALITY_EXPLORER", "cardinality_values"]
+
 CARDINALITIES = (1, 2, 4, 8, 16, 32, 64)
 """The slider's values: Table 2's 1, 2, 4, 8, 32, plus 16 and 64, which the paper's table skips."""
 
 PLANES = 64  # stage-1 (the paper's conv2) planes: the grouped width is int(64 * d / 64) * C = C * d
 CHANNELS = 256  # the template's input and output channels
 SPATIAL = 56  # the conv2 stage's 56x56 map, where the paper counts the template's FLOPs (Table 2 caption)
-NAIVE_WIDTH = RESNET_TEMPLATE[0] * RESNET_TEMPLATE[1]  # 64 channels: ResNet's grouped width, kept by the naive design
+_NAIVE_WIDTH = RESNET_TEMPLATE[0] * RESNET_TEMPLATE[1]  # 64 channels: ResNet's grouped width, kept by the naive design
 
 
 def naive_bottleneck_width(cardinality: int) -> int:
     """d of the naive design, which keeps ResNet's 64 channels and splits them into ``cardinality`` groups."""
     cardinality = check_positive_int("cardinality", cardinality)
-    check_divides("cardinality", cardinality, "the naive design's width", NAIVE_WIDTH)
-    return NAIVE_WIDTH // cardinality
+    check_divides("cardinality", cardinality, "the naive design's width", _NAIVE_WIDTH)
+    return _NAIVE_WIDTH // cardinality
 
 
 def cardinality_values(cardinality: int) -> dict[str, Any]:
@@ -66,7 +68,7 @@ def cardinality_values(cardinality: int) -> dict[str, Any]:
 FORMATS = {"budget_share": ".1%", "conv3x3_share": ".1%", "naive_budget_share": ".1%"}
 
 
-def groups_strip_svg(cardinality: int, bottleneck_width: int, naive_width: int, scale: float = 2.2) -> str:
+def _groups_strip_svg(cardinality: int, bottleneck_width: int, naive_width: int, scale: float = 2.2) -> str:
     """Two strips of channels, one box per group: the complexity-preserving grouped layer (C groups of d) above,
     the naive one (C groups of 64/C) below, drawn to the same scale (``scale`` pixels per channel)."""
     label_w, strip_h, gap, top = 110, 18, 30, 18
@@ -90,7 +92,7 @@ def groups_strip_svg(cardinality: int, bottleneck_width: int, naive_width: int, 
         if odd:
             parts.append(f'<path d="{odd}" fill="{PALETTE[1]}"/>')
         parts.append(f'<text x="{label_w + total + 5:.1f}" y="{y + 13}" font-size="11">{cardinality * d} channels</text>')
-    width = int(label_w + NAIVE_WIDTH * 2 * scale + 80)
+    width = int(label_w + _NAIVE_WIDTH * 2 * scale + 80)
     description = (
         f"Grouped 3x3 layer at cardinality {cardinality}: {cardinality} groups of {bottleneck_width} channels "
         f"(complexity-preserving) versus {cardinality} groups of {naive_width} channels (naive)"
@@ -148,7 +150,7 @@ def _render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     return (
         f'<div style="{box}"><b>Complexity-preserving (the paper)</b>{preserving}</div>'
         f'<div style="{box}"><b>Naive: keep 64 channels, add groups</b>{naive}</div>'
-        f"<div>{groups_strip_svg(c, d, naive_d)}</div><div>{bars}</div>"
+        f"<div>{_groups_strip_svg(c, d, naive_d)}</div><div>{bars}</div>"
     )
 
 

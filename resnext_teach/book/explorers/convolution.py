@@ -17,9 +17,11 @@ from typing import Any
 import torch
 
 from ...counting import conv2d_macs, conv2d_params
-from ..svg import PALETTE, svg_document
-from ...validation import check_positive_int
+from ...validation import MAX_SIZE, check_instance, check_positive_int
+from ..svg import PALETTE, check_mask, svg_document
 from .core import Control, Explorer, value_table
+
+__all__ = ["CONVOLUTION_EXPLORER", "EXPLORER_OUTPUT_SIZE", "bipartite_svg"]
 
 EXPLORER_OUTPUT_SIZE = 56
 """Output height and width (H = W) at which the explorer counts MACs: the size of the first residual stage of
@@ -89,8 +91,9 @@ def bipartite_svg(mask: torch.Tensor, description: str, width: int = 260, height
     """Channels as nodes (inputs ``x0, x1, ...`` on top, outputs ``y0, y1, ...`` below) and one line from input
     ``c`` to output ``o`` wherever ``mask[o, c]`` is True (a ``connectivity_mask``): each line stands for the
     ``K x K`` kernel ``weight[o, c]``. Lines are coloured by their input channel."""
-    if not isinstance(mask, torch.Tensor) or mask.dim() != 2 or mask.dtype != torch.bool:
-        raise ValueError("mask must be a 2-D boolean tensor of shape (out_channels, in_channels)")
+    check_mask(mask)
+    check_instance("description", description, str, "str (the text alternative)")
+    width, height = check_positive_int("width", width, MAX_SIZE), check_positive_int("height", height, MAX_SIZE)
     c_out, c_in = mask.shape
     if not (1 <= c_in <= MAX_BIPARTITE_CHANNELS and 1 <= c_out <= MAX_BIPARTITE_CHANNELS):
         raise ValueError(

@@ -28,6 +28,8 @@ from .dataflow_forms import (
     dataflow_numbers,
 )
 
+__all__ = ["DATAFLOW_EXPLORER"]
+
 FORMATS = {**{key: "" for key in SHAPE_KEYS}, "a_vs_c": ".1e", "b_vs_c": ".1e"}  # "" prints a shape as a tuple
 
 
@@ -39,15 +41,15 @@ def _widest(values: dict[str, Any]) -> int:
 # --- drawing ------------------------------------------------------------------------------------------------
 
 SVG_WIDTH = 214
-FULL = 170.0  # pixels of the widest drawn tensor (channel_scale() channels)
-GAP_BUDGET = 31.0  # pixels between separate tensors, at most
+_FULL = 170.0  # pixels of the widest drawn tensor (channel_scale() channels)
+_GAP_BUDGET = 31.0  # pixels between separate tensors, at most
 BOX_H, PITCH, LEFT = 12, 26, 4
 GREY, BLUE, LIGHT, ORANGE = PALETTE[-1], PALETTE[0], "#9DB5D8", PALETTE[1]
 
 
 def _px(channels: int) -> str:
     """The width drawn for ``channels``, to 0.001 px, without trailing zeros (the page holds every position)."""
-    return _num(channels * FULL / channel_scale())
+    return _num(channels * _FULL / channel_scale())
 
 
 def _num(x: float) -> str:
@@ -95,7 +97,7 @@ def _diagram(letter: str, values: dict[str, Any], c: int, d: int) -> str:
     v = {k[2:]: val for k, val in values.items() if k.startswith(f"{letter}_")}
     n1, n3 = v["conv1_n"], v["conv3_n"]
     ch1, ch3 = v["conv1_shape"][1], v["conv3_shape"][1]
-    gap = 0.0 if n1 == 1 else min(6.0, GAP_BUDGET / (n1 - 1))
+    gap = 0.0 if n1 == 1 else min(6.0, _GAP_BUDGET / (n1 - 1))
     deck = 9 if letter == "a" and n3 > 1 else 0  # room below the stacked cards of form (a)
     y = [13 + i * PITCH + (deck if i == 4 else 0) for i in range(5)]  # the boxes of row i; its label just above
     rows = [("input", _tensor(y[0], values["input_shape"][1]))]
@@ -131,7 +133,7 @@ def _span(values: dict[str, Any], key: str) -> str:
     return value_span(key, _fmt(key, values[key]))
 
 
-MUTED = 'style="color:#555; font-size:0.92em; padding-left:1em"'
+_MUTED = 'style="color:#555; font-size:0.92em; padding-left:1em"'
 
 
 def _steps(letter: str, values: dict[str, Any], cardinality: int) -> str:
@@ -154,14 +156,14 @@ def _steps(letter: str, values: dict[str, Any], cardinality: int) -> str:
         steps.append(("sum, bn3", _span(values, "a_sum_shape"), ""))
     steps.append(("+ input, ReLU", _span(values, f"{f}_out_shape"), ""))
     lines = "".join(f'<div>{op} → <b style="white-space:nowrap">{shape}</b></div>'
-                    + (f"<div {MUTED}>{counts}</div>" if counts else "") for op, shape, counts in steps)
-    return lines + f"<div {MUTED}>BatchNorm, all layers: {_span(values, f + '_bn_params')} parameters</div>"
+                    + (f"<div {_MUTED}>{counts}</div>" if counts else "") for op, shape, counts in steps)
+    return lines + f"<div {_MUTED}>BatchNorm, all layers: {_span(values, f + '_bn_params')} parameters</div>"
 
 
-HEADINGS = {"a": ("(a) aggregated", "C paths of 1×1, 3×3, 1×1; summed"),
+_HEADINGS = {"a": ("(a) aggregated", "C paths of 1×1, 3×3, 1×1; summed"),
             "b": ("(b) concatenated", "C paths of 1×1, 3×3; concatenated"),
             "c": ("(c) grouped", "1×1, grouped 3×3, 1×1")}
-COUNTED = (*(f"{name}_{what}" for name in CONVS for what in ("params", "macs")), "bn_params", "params", "macs")
+_COUNTED = (*(f"{name}_{what}" for name in CONVS for what in ("params", "macs")), "bn_params", "params", "macs")
 
 
 def _nowrap(html: str) -> str:
@@ -185,12 +187,12 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     c, d = settings["cardinality"], settings["bottleneck_width"]
     drawn = _widest(values) <= DRAWN_CHANNELS
     columns = "".join(
-        f'<div style="flex:1 1 200px; min-width:0"><b>{HEADINGS[f][0]}</b>'
-        f'<div style="color:#555">{HEADINGS[f][1]}</div>'
+        f'<div style="flex:1 1 200px; min-width:0"><b>{_HEADINGS[f][0]}</b>'
+        f'<div style="color:#555">{_HEADINGS[f][1]}</div>'
         f"{_diagram(f, values, c, d) if drawn else ''}{_steps(f, values, c)}</div>"
         for f in FORM_KEYS
     )
-    same = all(values[f"a_{k}"] == values[f"b_{k}"] == values[f"c_{k}"] for k in COUNTED)
+    same = all(values[f"a_{k}"] == values[f"b_{k}"] == values[f"c_{k}"] for k in _COUNTED)
     totals = ("Parameters and multiply-adds are <b>the same in the three forms</b>, layer by layer; only the number "
               "of convolution modules differs." if same else
               "<b>The forms' parameters or multiply-adds differ</b>: they are not the same block.")

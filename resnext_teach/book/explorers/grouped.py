@@ -13,6 +13,8 @@ from ...grouped_conv import connectivity_mask
 from ..svg import connectivity_svg
 from .core import Control, Explorer, value_table
 
+__all__ = ["GROUPED_EXPLORER"]
+
 IN_CHANNELS, OUT_CHANNELS, KERNEL_SIZE = 64, 128, 3
 """The running example of Chapter 2: a 3x3 convolution from 64 to 128 channels (no bias, as in ResNeXt)."""
 

@@ -28,15 +28,17 @@ from ...experiments.probes import perturb_group
 from ..svg import PALETTE, svg_document
 from .core import Control, Explorer, value_span
 
+__all__ = ["ISOLATION_EXPLORER"]
+
 CHANNELS, GROUPS, SPATIAL = 16, 4, 8  # 16 channels in 4 groups of 4, on an 8 x 8 map
-PER_GROUP = CHANNELS // GROUPS
+_PER_GROUP = CHANNELS // GROUPS
 SEED = 0  # weights and input; the perturbation uses SEED + 1
 EPS = 1.0  # size of the Gaussian noise added to the perturbed group's channels
 PATHS = ("1 grouped layer", "2 grouped layers", "3 grouped layers", "ResNeXt block")
 """What the perturbed input goes through: the toggle's options."""
 
 BLOCK_STAGES = ("conv1", "conv2", "conv3", "output")
-BLOCK_STAGE_NAMES = {
+_BLOCK_STAGE_NAMES = {
     "conv1": "conv1 (1x1, mixes all)",
     "conv2": "conv2 (3x3, 4 groups)",
     "conv3": "conv3 (1x1, mixes all)",
@@ -134,7 +136,7 @@ def change_scale() -> int:
 
 def isolation_numbers(group: int, path: str) -> dict[str, Any]:
     """What the pane says: the perturbed channels and, for each stage, how many of the 16 channels changed."""
-    values: dict[str, Any] = {"first": group * PER_GROUP, "last": (group + 1) * PER_GROUP - 1}
+    values: dict[str, Any] = {"first": group * _PER_GROUP, "last": (group + 1) * _PER_GROUP - 1}
     for name, row in stage_changes(group, path):
         values["changed_" + name.replace(" ", "")] = sum(c > 0 for c in row)
     return values
@@ -144,23 +146,23 @@ def isolation_numbers(group: int, path: str) -> dict[str, Any]:
 
 CELL, GAP = 20, 6  # px per channel cell; extra px between groups
 STRIP_WIDTH = CHANNELS * CELL + (GROUPS - 1) * GAP  # 338 px: fits a phone
-RAMP = ((255, 237, 160), (254, 178, 76), (240, 59, 32), (128, 0, 38))  # light yellow -> dark red (ColorBrewer YlOrRd)
+_RAMP = ((255, 237, 160), (254, 178, 76), (240, 59, 32), (128, 0, 38))  # light yellow -> dark red (ColorBrewer YlOrRd)
 
 
 def change_colour(change: float) -> str:
     """The fill of a channel whose largest change is ``change`` > 0: linear from light yellow (0) to dark red
     (``change_scale()``), the same at every position."""
-    t = min(max(change / change_scale(), 0.0), 1.0) * (len(RAMP) - 1)
-    i = min(int(t), len(RAMP) - 2)
-    a, b = RAMP[i], RAMP[i + 1]
+    t = min(max(change / change_scale(), 0.0), 1.0) * (len(_RAMP) - 1)
+    i = min(int(t), len(_RAMP) - 2)
+    a, b = _RAMP[i], _RAMP[i + 1]
     return "#" + "".join(f"{round(a[c] + (b[c] - a[c]) * (t - i)):02x}" for c in range(3))
 
 
 def _cell_x(k: int) -> int:
-    return k * CELL + (k // PER_GROUP) * GAP
+    return k * CELL + (k // _PER_GROUP) * GAP
 
 
-def strip_svg(changes: tuple[float, ...], description: str) -> str:
+def _strip_svg(changes: tuple[float, ...], description: str) -> str:
     """16 cells, one per channel, grouped in 4s over a bar in each group's colour. A changed channel is filled by
     ``change_colour``; an unchanged one is an empty dashed cell with a "0". Each cell records its change."""
     size = CELL - 2
@@ -173,7 +175,7 @@ def strip_svg(changes: tuple[float, ...], description: str) -> str:
         else:
             empty.append(f'<rect x="{x}" y="1" width="{size}" height="{size}" data-rxt-change="0"/>')
             zeros.append(f'<text x="{x + size / 2:g}" y="{CELL - 5}">0</text>')
-    bars = "".join(f'<rect x="{_cell_x(g * PER_GROUP) + 1}" y="{CELL + 1}" width="{PER_GROUP * CELL - 2}" height="3" '
+    bars = "".join(f'<rect x="{_cell_x(g * _PER_GROUP) + 1}" y="{CELL + 1}" width="{_PER_GROUP * CELL - 2}" height="3" '
                    f'fill="{PALETTE[g]}"/>' for g in range(GROUPS))
     body = f'<g stroke="#555">{"".join(filled)}</g>' + (
         f'<g fill="none" stroke="#999" stroke-dasharray="2 2">{"".join(empty)}</g>'
@@ -181,7 +183,7 @@ def strip_svg(changes: tuple[float, ...], description: str) -> str:
     return svg_document(body, STRIP_WIDTH, CELL + 5, description)
 
 
-def legend_svg() -> str:
+def _legend_svg() -> str:
     """The colour scale: the "unchanged" cell, then the ramp from 0 to ``change_scale()`` in 12 steps, a tick per
     whole number."""
     top, left, steps = change_scale(), 86, 12
@@ -199,10 +201,10 @@ def legend_svg() -> str:
                         f"(light yellow) to {top} (dark red); an empty cell with 0 is an unchanged channel")
 
 
-def groups_header_svg() -> str:
+def _groups_header_svg() -> str:
     """The group number and channels above each group of cells."""
-    text = "".join(f'<text x="{_cell_x(g * PER_GROUP) + PER_GROUP * CELL / 2:g}" y="11">group {g} '
-                   f"({g * PER_GROUP}-{(g + 1) * PER_GROUP - 1})</text>" for g in range(GROUPS))
+    text = "".join(f'<text x="{_cell_x(g * _PER_GROUP) + _PER_GROUP * CELL / 2:g}" y="11">group {g} '
+                   f"({g * _PER_GROUP}-{(g + 1) * _PER_GROUP - 1})</text>" for g in range(GROUPS))
     return svg_document(f'<g font-size="10" text-anchor="middle" fill="currentColor">{text}</g>', STRIP_WIDTH, 14,
                         "Channels 0 to 15 in 4 groups of 4, left to right")
 
@@ -218,7 +220,7 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         if name == "input":
             title = "input"
         elif path == "ResNeXt block":
-            title = BLOCK_STAGE_NAMES[name]
+            title = _BLOCK_STAGE_NAMES[name]
         else:
             title = f"after grouped {name}"
         run = changed == list(range(changed[0], changed[-1] + 1)) if changed else False
@@ -227,7 +229,7 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
         rest = ", the others unchanged" if len(changed) < CHANNELS else ""
         description = f"{title}: {len(changed)} of {CHANNELS} channels changed ({which}){rest}"
         rows.append(f'<div style="margin:3px 0 0 0">{title}: <b>{span[key]}</b> of {CHANNELS} changed<br>'
-                    f"{strip_svg(changes, description)}</div>")
+                    f"{_strip_svg(changes, description)}</div>")
     if path == "ResNeXt block":
         verdict = "The block's 1x1 convolutions mix all 16 channels: the change leaves its group at once."
     else:
@@ -236,8 +238,8 @@ def render(settings: dict[str, Any], values: dict[str, Any]) -> str:
     through = "a ResNeXt block" if path == "ResNeXt block" else escape(path)
     head = (f'<p style="margin:0 0 4px 0">Noise added to channels {span["first"]} to {span["last"]} (group '
             f"{escape(str(group))}), passed through {through}. Each cell is one channel; its colour is how much that channel changed "
-            f"(largest change over the map).</p>{groups_header_svg()}")
-    return head + "".join(rows) + f'<p style="margin:6px 0 2px 0">{verdict}</p>' + legend_svg()
+            f"(largest change over the map).</p>{_groups_header_svg()}")
+    return head + "".join(rows) + f'<p style="margin:6px 0 2px 0">{verdict}</p>' + _legend_svg()
 
 
 ISOLATION_EXPLORER = Explorer(

@@ -13,6 +13,8 @@ from ...stages import stage_costs, stage_names
 from ..svg import bar_svg
 from .core import Control, Explorer, value_table
 
+__all__ = ["MODEL_EXPLORER"]
+
 DEPTH_LAYERS: dict[int, tuple[int, ...]] = {
     MODEL_CONFIGS[name].depth: MODEL_CONFIGS[name].layers for name in ("resnet50", "resnet101")
 }

@@ -17,18 +17,20 @@ from typing import Any
 from ...counting import conv2d_macs, conv2d_output_size, conv2d_params
 from ...intensity import conv_intensity
 from ...models import MODEL_CONFIGS
-from ...validation import check_instance, describe
+from ...validation import check_instance, check_positive_int, describe
 from ..svg import PALETTE, svg_document
 from .core import Control, Explorer, value_span
 from .sweep_data import GroupsSweep
 
+__all__ = ["sweep_explorer"]
+
 NAME = "groups-sweep"
 """The explorer's name (one per kind: a page may show several sweeps, each pane carries its own data)."""
 
-TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
+_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "µs"), (1e-9, "ns"))
 """The units a sweep's times are shown in, largest first (one unit for the whole sweep, see ``time_unit``)."""
 
-RATE_UNITS = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
+_RATE_UNITS = ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"))
 """The units of the rate achieved (multiply-adds per second), largest first (see ``rate_unit``)."""
 
 
@@ -36,19 +38,19 @@ def time_unit(sweep: GroupsSweep) -> tuple[float, str]:
     """The largest unit in which the longest time shown (the top of an interval) is at least 1, so that every
     time reads as at most three digits before the point: 23.1 ms, 0.0904 ms, not 2.31e+04 µs."""
     longest = max(p.high for p in sweep.points)
-    for factor, unit in TIME_UNITS:
+    for factor, unit in _TIME_UNITS:
         if longest / factor >= 0.9995:  # 0.9995 s and up is shown in s (as 1), below in ms (at most 999)
             return factor, unit
-    return TIME_UNITS[-1]
+    return _TIME_UNITS[-1]
 
 
 def rate_unit(sweep: GroupsSweep) -> tuple[float, str]:
     """As ``time_unit``, for the rate achieved: the largest unit in which the fastest rate is at least 1."""
     fastest = max(_macs(sweep, p.groups) / p.seconds for p in sweep.points)
-    for factor, unit in RATE_UNITS:
+    for factor, unit in _RATE_UNITS:
         if fastest / factor >= 0.9995:
             return factor, unit
-    return RATE_UNITS[-1]
+    return _RATE_UNITS[-1]
 
 
 def _macs(sweep: GroupsSweep, groups: int) -> int:
@@ -150,7 +152,7 @@ def sweep_explorer(sweep: GroupsSweep, default_groups: int | None = None) -> Exp
     if default_groups is None:
         cardinality = MODEL_CONFIGS["resnext50_32x4d"].cardinality
         default_groups = cardinality if cardinality in groups else groups[len(groups) // 2]
-    elif default_groups not in groups:
+    elif check_positive_int("default_groups", default_groups) not in groups:
         raise ValueError(f"default_groups={describe(default_groups)} was not measured; the sweep has {list(groups)}")
     factor, unit = time_unit(sweep)
     _per_second, rate_name = rate_unit(sweep)

@@ -12,7 +12,10 @@ from typing import Any
 
 from torch import nn
 
-from ...validation import ArgumentTypeError, check_divides, check_instance, check_positive_int, check_real, describe
+from ...timing import Ratio, Timing
+from ...validation import check_divides, check_instance, check_positive_int, check_real, describe
+
+__all__ = ["GroupsSweep"]
 
 MAX_POSITIONS = 48
 """The most G a sweep may hold: every position is a pane in the page (and the browser test visits each)."""
@@ -67,7 +70,7 @@ class GroupsSweep:
         for name in ("channels", "size", "batch_size", "kernel_size"):
             object.__setattr__(self, name, check_positive_int(name, getattr(self, name)))
         if isinstance(self.points, (str, bytes)) or not isinstance(self.points, Sequence):
-            raise ArgumentTypeError(f"points={describe(self.points)} must be a sequence of SweepPoint")
+            raise TypeError(f"points={describe(self.points)} must be a sequence of SweepPoint")
         object.__setattr__(self, "points", tuple(self.points))
         for i, point in enumerate(self.points):
             check_instance(f"points[{i}]", point, SweepPoint, "SweepPoint")
@@ -76,7 +79,7 @@ class GroupsSweep:
         if len(set(groups)) != len(groups):
             raise ValueError(f"each G must be measured once, got groups {groups}")
         if 1 not in groups:
-            raise ValueError(f"the sweep needs the dense layer (groups=1) as its reference, got groups {groups}")
+            raise ValueError(f"points: the sweep needs the dense layer (groups=1) as its reference, got groups {groups}")
         if len(groups) > MAX_POSITIONS:
             raise ValueError(f"{len(groups)} points: an explorer shows at most {MAX_POSITIONS} (one pane each)")
         check_instance("where", self.where, str, "str")
@@ -89,10 +92,13 @@ class GroupsSweep:
         ``{G: Ratio}``, the paired speed-ups over G = 1 (``value``, ``low``, ``high``); ``where`` defaults to the
         timings' environment."""
         if not isinstance(timings, Mapping) or not timings:
-            raise ArgumentTypeError(f"timings={describe(timings)} must be a non-empty dict of G -> Timing")
+            raise TypeError(f"timings={describe(timings)} must be a non-empty dict of G -> Timing")
         if speedups is not None and not isinstance(speedups, Mapping):
-            raise ArgumentTypeError(f"speedups={describe(speedups)} must be a dict of G -> Ratio")
+            raise TypeError(f"speedups={describe(speedups)} must be a dict of G -> Ratio")
         speedups = speedups or {}
+        for name, values, kind in (("timings", timings, Timing), ("speedups", speedups, Ratio)):
+            for g, value in values.items():
+                check_instance(f"{name}[{describe(g)}]", value, kind, kind.__name__)
         points = tuple(
             SweepPoint(g, t.median, *t.interval, t.coverage,
                        *((speedups[g].value, speedups[g].low, speedups[g].high) if g in speedups else ()))
@@ -115,7 +121,11 @@ class GroupsSweep:
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> GroupsSweep:
         """The inverse of ``to_data``."""
-        fields = {k: data[k] for k in ("channels", "size", "batch_size", "kernel_size", "where")}
+        check_instance("data", data, Mapping, "dict (from GroupsSweep.to_data)")
+        keys = ("channels", "size", "batch_size", "kernel_size", "where", "points")
+        if not set(keys) <= set(data) or not isinstance(data["points"], list):
+            raise ValueError(f"data must hold {', '.join(keys)} (what GroupsSweep.to_data gives)")
+        fields = {k: data[k] for k in keys[:-1]}
         return cls(points=tuple(SweepPoint(*p) for p in data["points"]), **fields)
 
     def point(self, groups: int) -> SweepPoint:
