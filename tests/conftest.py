@@ -1,6 +1,5 @@
 """Shared test settings: deterministic, single-threaded torch so the suite is quiet on a 2-core machine."""
 
-import os
 import sys
 from pathlib import Path
 
@@ -10,7 +9,10 @@ from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).parent))  # test helpers such as colab_env
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))  # book_state: is the build current?
-torch.set_num_threads(min(2, os.cpu_count() or 1))
+# One thread: the unit tests run tiny operations, where a second intra-op thread costs more than it gives (its
+# OpenMP workers spin while they wait; on a busy 2-core machine that doubled the tier's CPU time). A test that needs
+# another count sets it (devices.cpu_threads), as the package's measurements and training runs do.
+torch.set_num_threads(1)
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True)
 settings.load_profile("ci")
 
