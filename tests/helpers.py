@@ -6,6 +6,7 @@ of the measurements and reference numbers that the tests of more than one module
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 from collections.abc import Iterable
@@ -15,7 +16,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from resnext_teach import ResNeXt, build_model, count_parameters
+from resnext_teach import ModelConfig, ResNeXt, build_model, count_parameters
+from resnext_teach.stages import StageRow, stage_table
 
 
 def _shows_whole_number(message: str, text: str) -> bool:
@@ -84,8 +86,16 @@ def torchvision_params(name: str) -> int:
     return get_model_weights(name).IMAGENET1K_V1.meta["num_params"]
 
 
+def torchvision_gmacs(name: str) -> float:
+    """torchvision's documented cost of ``name`` at 224x224, in billions: its weights' metadata (``_ops``, which
+    torchvision labels "GFLOPS" and counts as multiply-adds, to 3 decimals)."""
+    from torchvision.models import get_model_weights
+
+    return get_model_weights(name).IMAGENET1K_V1.meta["_ops"]
+
+
 TORCHVISION_MODELS = ("resnet50", "resnext50_32x4d", "resnet101", "resnext101_32x8d", "resnext101_64x4d")
-RESNEXT50_PARAMS = torchvision_params("resnext50_32x4d") if HAVE_TORCHVISION else None
+RESNEXT50_PARAMS = torchvision_params("resnext50_32x4d") if HAVE_TORCHVISION else None  # what chapter 4 glues
 
 
 def counted_flops(module, x):
@@ -147,6 +157,14 @@ def meta_model(config_or_name) -> ResNeXt:
         if isinstance(config_or_name, str):
             return build_model(config_or_name)
         return ResNeXt(config_or_name)
+
+
+@functools.cache
+def full_stage_table(config: ModelConfig, image_size: int = 224) -> tuple[StageRow, ...]:
+    """``stage_table`` of the whole model, every block built (meta device), measured once per configuration in a
+    test session: the reference for the two-block ``stage_costs`` (test_stages.py) and the model explorer
+    (test_explorers_model.py). Its rows are checked against the modules and the paper in test_stages.py."""
+    return tuple(stage_table(meta_model(config), image_size))
 
 
 def meta_image(size: int = 224, batch: int = 1, channels: int = 3) -> torch.Tensor:

@@ -16,7 +16,7 @@ from resnext_teach.mistakes import (
     width_floored_last,
 )
 
-from helpers import RESNEXT50_PARAMS, independent_misbuilt_count
+from helpers import independent_misbuilt_count, meta_model
 
 
 def test_mistake_1_counts():
@@ -24,7 +24,7 @@ def test_mistake_1_counts():
     with torch.device("meta"):
         misbuilt = misbuilt_model("resnext50_32x4d")
     assert count_parameters(misbuilt) == independent_misbuilt_count("resnext50_32x4d")
-    assert count_parameters(misbuilt) > 9 * RESNEXT50_PARAMS
+    assert count_parameters(misbuilt) > 9 * count_parameters(meta_model("resnext50_32x4d"))  # the right model
     assert all(isinstance(b, PerPathWidthBottleneck) for stage in misbuilt.stages for b in stage)
     with pytest.raises(ValueError, match="cardinality=0 must be a positive integer"):
         per_path_width_mistake(256, 4, 0)

@@ -49,10 +49,10 @@ def test_groups_slip_is_caught_by_the_layout_check():
 
 
 @needs_torchvision
-@pytest.mark.parametrize("name", ["resnet50", "resnext50_32x4d", "resnet101", "resnext101_32x8d", "resnext101_64x4d"])
-def test_layouts_match_torchvision(name):
-    report = check_torchvision_layout(name)
-    assert report.ok and report.same_order and report.keys == len(meta_model(name).state_dict())
+def test_the_layout_check_passes_on_our_model_and_torchvisions():
+    """The check on one model (every model's layout against torchvision's: test_torchvision_reference.py)."""
+    report = check_torchvision_layout("resnext50_32x4d")
+    assert report.ok and report.same_order and report.keys == len(meta_model("resnext50_32x4d").state_dict())
 
 
 @needs_torchvision
@@ -94,7 +94,7 @@ def test_load_pretrained_from_the_cache_gives_torchvisions_model(tmp_path, monke
     entry = torchvision_weights("resnet50")
     reference = torchvision.models.resnet50().eval()
     with torch.no_grad():
-        for m in reference.modules():  # non-trivial BN statistics, so a misplaced layer would show
+        for m in reference.modules():  # BN statistics a freshly built model does not have
             if isinstance(m, nn.BatchNorm2d):
                 m.running_mean.normal_(0, 0.1)
                 m.running_var.uniform_(0.5, 1.5)
@@ -104,9 +104,10 @@ def test_load_pretrained_from_the_cache_gives_torchvisions_model(tmp_path, monke
     torch.save(reference.state_dict(), path)  # a stand-in for the downloaded file (its hash differs)
     model, weights = load_pretrained("resnet50", download=False, check_hash=False)
     assert weights is entry and not model.training
-    x = torch.randn(2, 3, 64, 64)
-    with torch.no_grad():
-        torch.testing.assert_close(model(x), reference(x), rtol=0, atol=0)
+    # exactly the file's tensors, in torchvision's order (that these compute torchvision's outputs in our layout:
+    # test_torchvision_reference.py)
+    loaded, saved = model.state_dict(), reference.state_dict()
+    assert list(loaded) == list(saved) and all(torch.equal(loaded[k], saved[k]) for k in saved)
 
 
 @needs_torchvision

@@ -1,11 +1,12 @@
-"""Our models against torchvision's: same state_dict keys and shapes, strict loading, identical outputs."""
+"""Our models against torchvision's: same state_dict keys and shapes, the parameters and multiply-adds torchvision
+documents (its weights' metadata: the one place the tests check them), strict loading, identical outputs."""
 
 import pytest
 import torch
 
-from resnext_teach import build_model, count_parameters
+from resnext_teach import build_model, count_parameters, measure_macs
 
-from helpers import TORCHVISION_MODELS, torchvision_params
+from helpers import TORCHVISION_MODELS, meta_image, torchvision_gmacs, torchvision_params
 
 torchvision = pytest.importorskip("torchvision", reason="torchvision is the reference; requirements.txt installs it")
 
@@ -13,7 +14,7 @@ NAMES = TORCHVISION_MODELS
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_state_dict_layout_and_documented_count(name):
+def test_state_dict_layout_and_documented_counts(name):
     with torch.device("meta"):
         ref = getattr(torchvision.models, name)()
         ours = build_model(name)
@@ -22,6 +23,7 @@ def test_state_dict_layout_and_documented_count(name):
     assert list(our_shapes) == list(ref_shapes)
     assert our_shapes == ref_shapes
     assert count_parameters(ours) == count_parameters(ref) == torchvision_params(name)
+    assert abs(measure_macs(ours, meta_image()) / 1e9 - torchvision_gmacs(name)) < 0.005  # documented to 3 decimals
 
 
 @pytest.mark.parametrize("name", ["resnet50", "resnext50_32x4d"])
