@@ -76,9 +76,10 @@ class Report:
 
     pages: list[str] = field(default_factory=list)
     explorers: list[str] = field(default_factory=list)  # "page: explorer name"
-    positions: int = 0
+    positions: int = 0  # explorer positions checked: every one by key events in the page, some again by keyboard
+    by_keyboard: int = 0  # of those, positions reached with Playwright's key presses (each control's keys)
     slowest_update: tuple[float, str] = (0.0, "")  # ms from the key presses to the new pane, and where
-    slowest_render: tuple[float, str] = (0.0, "")  # ms in the page from a key press to the painted new pane
+    slowest_render: tuple[float, str] = (0.0, "")  # ms in the page from a key press (or event) to the new pane
     requests_local: int = 0
     requests_outside: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
@@ -198,6 +199,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         "pages": len(REPORT.pages),
         "explorers": len(REPORT.explorers),
         "positions_checked": REPORT.positions,
+        "by_keyboard": REPORT.by_keyboard,
         "slowest_update_ms": round(REPORT.slowest_update[0], 1),
         "slowest_render_ms": round(REPORT.slowest_render[0], 1),
         "requests_local": REPORT.requests_local,
@@ -207,8 +209,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_sep("-", "static book in Chromium")
     terminalreporter.write_line(
         f"{summary['pages']} pages, {summary['explorers']} explorers, {summary['positions_checked']} positions "
-        f"checked by keyboard, {summary['requests_local']} local requests, {summary['requests_outside']} requests "
-        f"outside the site, {summary['seconds']} s; slowest explorer update in the page (key press to the painted "
+        f"checked ({summary['by_keyboard']} of them reached with the real keyboard), {summary['requests_local']} "
+        f"local requests, {summary['requests_outside']} requests outside the site, {summary['seconds']} s; slowest explorer update in the page (key press to the painted "
         f"pane, {summary['slowest_render_ms']} ms, {REPORT.slowest_render[1]}); with Playwright's round trips "
         f"{summary['slowest_update_ms']} ms ({REPORT.slowest_update[1]}); screenshots in {SCREENSHOTS}"
     )

@@ -203,8 +203,41 @@ def settings_json(settings: dict[str, Any]) -> Any:
     return json.loads(json.dumps(settings, default=str))
 
 
+JS_READ_PANE = f"""p => [p.dataset.rxtExplorer, JSON.parse(p.dataset.rxtSettings),
+    Array.from(p.querySelectorAll('span[data-rxt-key]')).map(s => [s.dataset.rxtKey, s.textContent]),
+    Array.from(p.querySelectorAll('rect[data-rxt-value]')).map(r => [r.width.baseVal.value, Number(r.dataset.rxtValue)])]"""
+
+# Every position of an explorer in one call: for each step, one key event (a slider's handle gets the keydown its
+# keyboard handler reads; a row's button is clicked, what Enter or Space on it does), then wait until the page shows
+# exactly one pane, the one with the step's settings, and read it; the next event only then, as a reader's next key.
+# Returns {"seen": [...]}, or where it got stuck.
+JS_STEP_EVERY_POSITION = f"""async (box, steps) => {{ {JS_SORTED}
+    const read = {JS_READ_PANE};
+    const controls = Array.from(box.querySelectorAll(':scope > .widget-slider, :scope > .widget-toggle-buttons'));
+    const frame = () => new Promise(resolve => requestAnimationFrame(resolve));
+    const seen = [];
+    for (const [level, key, want] of steps) {{
+        const start = performance.now(), control = controls[level];
+        if (typeof key === 'number') control.querySelectorAll('button')[key].click();
+        else control.querySelector('.noUi-handle').dispatchEvent(
+            new KeyboardEvent('keydown', {{key, code: key, bubbles: true, cancelable: true}}));
+        for (;;) {{
+            const panes = ({JS_VISIBLE_PANES})(box);
+            if (panes.length === 1 && sorted(JSON.parse(panes[0].dataset.rxtSettings)) === sorted(want)) {{
+                seen.push([...read(panes[0]), performance.now() - start]);
+                break;
+            }}
+            if (performance.now() - start > 5000) return {{seen, stuck: want, shown: panes.map(p => p.dataset.rxtSettings)}};
+            await frame();
+        }}
+    }}
+    return {{seen}};
+}}"""
+
+
 class ExplorerDriver:
-    """Moves one explorer's controls with the keyboard and reads its visible pane."""
+    """Moves one explorer's controls and reads its visible pane: every position by key events sent in the page (one
+    call for all of them), and every control by the real keyboard (Playwright's key presses)."""
 
     def __init__(self, page, box, explorer: Explorer, where: str) -> None:
         self.page, self.box, self.explorer, self.where = page, box, explorer, where
@@ -215,9 +248,14 @@ class ExplorerDriver:
         self.index = [c.default_index for c in explorer.controls]
         self.handle = box.element_handle()
         self.bars: list[tuple[float, float]] = []  # (drawn width, value) of every bar seen, at every position
+        self.by_keyboard = 0  # positions reached with the real keyboard
 
-    def shown(self, settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-        """Wait until the one visible pane is the one for `settings`; return its settings and numbers."""
+    def settings(self, combo) -> dict[str, Any]:
+        return {c.name: c.options[i] for c, i in zip(self.explorer.controls, combo)}
+
+    def shown(self, settings: dict[str, Any]) -> list:
+        """Wait until the one visible pane is the one for `settings`; return [name, its settings, its numbers as
+        [key, text] pairs, its bars as [drawn width, value] pairs]."""
         try:
             found = self.page.wait_for_function(
                 f"""([box, want]) => {{ {JS_SORTED}
@@ -225,51 +263,22 @@ class ExplorerDriver:
                     if (panes.length !== 1 || sorted(JSON.parse(panes[0].dataset.rxtSettings)) !== sorted(want)) {{
                         return false;
                     }}
-                    const p = panes[0];
-                    return [p.dataset.rxtExplorer, JSON.parse(p.dataset.rxtSettings), Array.from(
-                        p.querySelectorAll('span[data-rxt-key]')).map(s => [s.dataset.rxtKey, s.textContent])];
+                    return ({JS_READ_PANE})(panes[0]);
                 }}""",
                 arg=[self.handle, settings_json(settings)], timeout=5_000)
         except Exception:
             shown = self.handle.evaluate(f"box => ({JS_VISIBLE_PANES})(box).map(p => p.dataset.rxtSettings)")
             pytest.fail(f"{self.where}: explorer {self.explorer.name!r} did not switch to {settings} after keyboard "
                         f"input (visible panes: {shown}): the explorer is dead")
-        name, shown_settings, spans = found.json_value()
+        return found.json_value()
+
+    def check(self, settings: dict[str, Any], found: list) -> None:
+        """The pane read at `settings` shows its settings, and exactly the numbers resnext_teach computes there."""
+        name, shown_settings, spans, bars = found
         assert name == self.explorer.name
-        return shown_settings, dict(spans)
-
-    def move(self, level: int, target: int) -> None:
-        control, spec = self.controls.nth(level), self.explorer.controls[level]
-        current = self.index[level]
-        if target == current:
-            return
-        if spec.kind == "slider":
-            handle = control.locator(".noUi-handle")
-            handle.focus()
-            if target == 0:
-                handle.press("Home")
-            elif target == len(spec.options) - 1 and target - current > 1:
-                handle.press("End")
-            else:
-                key = "ArrowRight" if target > current else "ArrowLeft"
-                for _ in range(abs(target - current)):
-                    handle.press(key)
-        else:  # a row of buttons: Tab along it from the first, then Enter or Space
-            buttons = control.locator("button")
-            buttons.nth(0).focus()
-            for _ in range(target):
-                self.page.keyboard.press("Tab")
-            focused = buttons.nth(target).evaluate("b => b === document.activeElement")
-            assert focused, f"{self.where}: Tab did not reach option {target} of {spec.name!r}"
-            self.page.keyboard.press("Enter" if target % 2 else "Space")
-        self.index[level] = target
-
-    def check(self, settings: dict[str, Any]) -> None:
-        shown_settings, shown = self.shown(settings)
-        self.bars += [tuple(b) for b in self.handle.evaluate(f"""box => ({JS_VISIBLE_PANES})(box)[0]
-            .querySelectorAll('rect[data-rxt-value]').values().map(r => [r.width.baseVal.value,
-            Number(r.dataset.rxtValue)]).toArray()""")]
+        self.bars += [tuple(b) for b in bars]
         assert shown_settings == settings_json(settings)
+        shown = dict(spans)
         want = expected_numbers(self.explorer, settings)
         assert shown, f"{self.where}: the pane of {self.explorer.name!r} shows no numbers"
         for key, text in shown.items():
@@ -277,34 +286,91 @@ class ExplorerDriver:
             assert text == want[key], (f"{self.where}: {self.explorer.name!r} at {settings} shows {key}={text!r}, "
                                        f"resnext_teach computes {want[key]!r}")
 
-    def walk(self) -> int:
-        """Check the default, then every position in order (the last control moving fastest), then End."""
-        specs = self.explorer.controls
-        self.check(self.explorer.defaults)
-        checked = 1
-        for combo in itertools.product(*(range(len(c.options)) for c in specs)):
-            started = time.perf_counter()
+    def keys(self, level: int, target: int) -> list[tuple[Any, int]]:
+        """The key presses that move control `level` to option `target`, each with the option it leads to: on a
+        slider Home, End or arrows; on a row of buttons, the button's index (what Enter or Space on it does)."""
+        spec, current = self.explorer.controls[level], self.index[level]
+        if target == current:
+            return []
+        if spec.kind != "slider":
+            return [(target, target)]
+        if target == 0:
+            return [("Home", 0)]
+        if target == len(spec.options) - 1 and target - current > 1:
+            return [("End", target)]
+        step = 1 if target > current else -1
+        return [("ArrowRight" if step > 0 else "ArrowLeft", i) for i in range(current + step, target + step, step)]
+
+    def press(self, level: int, target: int, key: str) -> None:
+        """Move control `level` to option `target` with the real keyboard: on a slider press `key` on its focused
+        handle; on a row of buttons Tab from its first button to button `target`, then press `key` (Enter or Space)."""
+        control, spec = self.controls.nth(level), self.explorer.controls[level]
+        started = time.perf_counter()
+        if spec.kind == "slider":
+            handle = control.locator(".noUi-handle")
+            handle.focus()
+            handle.press(key)
+        else:
+            buttons = control.locator("button")
+            buttons.nth(0).focus()
+            for _ in range(target):
+                self.page.keyboard.press("Tab")
+            focused = buttons.nth(target).evaluate("b => b === document.activeElement")
+            assert focused, f"{self.where}: Tab did not reach option {target} of {spec.name!r}"
+            self.page.keyboard.press(key)
+        self.index[level] = target
+        settings = self.settings(self.index)
+        found = self.shown(settings)  # waits for the pane to switch
+        update_ms = 1000 * (time.perf_counter() - started)  # key presses to the new pane, Playwright included
+        if update_ms > REPORT.slowest_update[0]:
+            REPORT.slowest_update = (update_ms, f"{self.explorer.name} {settings}")
+        self.check(settings, found)
+        self.by_keyboard += 1
+
+    def step_every_position(self) -> int:
+        """Every position in order (the last control moving fastest), by key events sent in the page (one call);
+        the pane after each event is read and checked, so positions passed on the way are checked too."""
+        steps, wants = [], []
+        for combo in itertools.product(*(range(len(c.options)) for c in self.explorer.controls)):
             for level, target in enumerate(combo):
-                self.move(level, target)
-            self.shown({c.name: c.options[i] for c, i in zip(specs, combo)})  # waits for the pane to switch
-            update_ms = 1000 * (time.perf_counter() - started)  # key presses to the new pane, Playwright included
-            if update_ms > REPORT.slowest_update[0]:
-                REPORT.slowest_update = (update_ms, f"{self.explorer.name} {dict(zip([c.name for c in specs], combo))}")
-            self.check({c.name: c.options[i] for c, i in zip(specs, combo)})
-            checked += 1
+                for key, index in self.keys(level, target):
+                    self.index[level] = index
+                    wants.append(self.settings(self.index))
+                    steps.append([level, key, settings_json(wants[-1])])
+        result = self.handle.evaluate(JS_STEP_EVERY_POSITION, steps)
+        if "stuck" in result:
+            pytest.fail(f"{self.where}: explorer {self.explorer.name!r} did not switch to {result['stuck']} after key "
+                        f"events (visible panes: {result['shown']}): the explorer is dead")
+        assert len(result["seen"]) == len(steps)
+        for settings, (*found, ms) in zip(wants, result["seen"]):
+            self.check(settings, found)
+            if ms > REPORT.slowest_render[0]:
+                REPORT.slowest_render = (ms, f"{self.where}: {self.explorer.name}")
+        return len(steps)
+
+    def walk(self) -> int:
+        """Check the default; then every position in order, by key events in the page; then every control with the
+        real keyboard, from its last option (where the walk leaves it): a slider's Home, ArrowRight, End and
+        ArrowLeft, a row's first button (Space) and last (Enter). Returns the number of positions checked."""
+        self.check(self.explorer.defaults, self.shown(self.explorer.defaults))
+        checked = 1 + self.step_every_position()
+        for level, spec in enumerate(self.explorer.controls):
+            last = len(spec.options) - 1
+            if last == 0:
+                continue
+            if spec.kind == "slider":
+                for target, key in [(0, "Home"), (1, "ArrowRight"), (last, "End"), (last - 1, "ArrowLeft")]:
+                    self.press(level, target, key)
+            else:
+                self.press(level, 0, "Space")
+                self.press(level, last, "Enter")
         measured = self.page.evaluate("() => window.__rxtUpdates")  # the page's own clock (conftest.py)
         if measured and measured["count"] and measured["worst"] > REPORT.slowest_render[0]:
             REPORT.slowest_render = (measured["worst"], f"{self.where}: {self.explorer.name}")
-        for level, spec in enumerate(specs):  # End on every slider (Home was used on the way)
-            if spec.kind == "slider" and len(spec.options) > 2:
-                self.move(level, 0)
-                self.controls.nth(level).locator(".noUi-handle").press("End")
-                self.index[level] = len(spec.options) - 1
-                self.check({c.name: c.options[i] for c, i in zip(specs, self.index)})
-                checked += 1
+        REPORT.by_keyboard += self.by_keyboard
         self.check_announced_values()
         self.check_one_scale()
-        return checked
+        return checked + self.by_keyboard
 
     def check_one_scale(self) -> None:
         """Every bar the reader saw, at every position, is drawn on one scale: doubling a number doubles its bar."""
