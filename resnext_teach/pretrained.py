@@ -25,7 +25,8 @@ import torch
 from .models import MODEL_CONFIGS, ResNeXt, build_model
 from .validation import check_bool, check_choice, check_instance
 
-__all__ = ["PretrainedUnavailable", "load_pretrained", "check_torchvision_layout", "compare_layouts"]
+__all__ = ["PretrainedUnavailable", "load_pretrained", "check_torchvision_layout", "compare_layouts",
+           "torchvision_weights", "torchvision_model"]
 
 
 class PretrainedUnavailable(RuntimeError):

@@ -26,6 +26,8 @@ from ..experiments.evidence import Roofline
 from ..experiments.runs import Run
 from ..timing import Timings
 
+__all__ = ["bottleneck_figure", "timing_figure", "roofline_figure", "training_curves", "groups_sweep_figure"]
+
 
 def _draw_block(ax, block: ResNeXtBottleneck, title: str) -> None:
     convs = [("conv1", block.conv1), ("conv2", block.conv2), ("conv3", block.conv3)]

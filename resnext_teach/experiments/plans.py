@@ -18,6 +18,8 @@ from .image_data import ImageData
 from .runs import Run, train_models
 from .search import Candidate, search_learning_rate
 
+__all__ = ["Plan", "PLANS", "plan_for"]
+
 
 @dataclass(frozen=True)
 class Plan:
