@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 import torch
 
 from .models import MODEL_CONFIGS, ResNeXt, build_model
-from .validation import check_bool, check_choice, check_instance
+from .validation import check_bool, check_choice, check_instance, describe
 
 __all__ = ["PretrainedUnavailable", "load_pretrained", "check_torchvision_layout", "compare_layouts",
            "torchvision_weights", "torchvision_model"]
@@ -110,7 +110,8 @@ def torchvision_weights(name: str, weights: str = "IMAGENET1K_V1") -> Any:
         enum = tv.models.get_model_weights(name)
     except ValueError as err:
         published = sorted(n for n in MODEL_CONFIGS if n in tv.models.list_models())
-        raise ValueError(f"torchvision publishes no weights for {name!r}; it has weights for {published}") from err
+        raise ValueError(f"name={name!r}: torchvision publishes no weights for {name!r}; it has weights for "
+                         f"{published}") from err
     if weights not in enum.__members__:
         raise ValueError(f"weights={weights!r} is not one of {enum.__name__}'s members {list(enum.__members__)}")
     return enum[weights]
@@ -118,11 +119,21 @@ def torchvision_weights(name: str, weights: str = "IMAGENET1K_V1") -> Any:
 
 def torchvision_model(name: str, weights: Any = None) -> torch.nn.Module:
     """torchvision's own model ``name`` (the reference implementation) in eval mode: randomly initialised
-    (``weights=None``) or with a weights entry such as ``Pretrained.weights``. Raises ``PretrainedUnavailable``
+    (``weights=None``) or with a weights entry such as ``Pretrained.weights`` (or its member name, such as
+    ``"IMAGENET1K_V1"``: that downloads the file once). Raises ``PretrainedUnavailable``
     where torchvision is missing."""
-    if name not in MODEL_CONFIGS:
-        raise ValueError(f"name={name!r} is not a known model; choose one of {sorted(MODEL_CONFIGS)}")
-    return _torchvision().models.get_model(name, weights=weights).eval()
+    check_choice("name", name, MODEL_CONFIGS, "model")
+    tv = _torchvision()
+    if name not in tv.models.list_models():
+        raise ValueError(f"name={name!r}: torchvision has no model of that name")
+    if isinstance(weights, str):
+        weights = torchvision_weights(name, weights)  # "DEFAULT", "IMAGENET1K_V1", ...: refused by name if unknown
+    elif weights is not None:
+        enum = tv.models.get_model_weights(name)
+        if not isinstance(weights, enum):
+            raise TypeError(f"weights={describe(weights)} must be None, a member name such as 'IMAGENET1K_V1' or "
+                            f"an entry of {enum.__name__}, not {type(weights).__name__}")
+    return tv.models.get_model(name, weights=weights).eval()
 
 
 def checkpoint_path(weights: Any) -> str:

@@ -30,7 +30,12 @@ from resnext_teach import blocks, counting, design, devices, flops, grouped_conv
 from resnext_teach import mistakes, paper, roofline, stages, stats, timing
 from resnext_teach.book.exercises.core import Exercise
 from resnext_teach.book.exercises.feedback import Feedback
+from resnext_teach.book.plots import groups_sweep_figure, roofline_figure, timing_figure, training_curves
 from resnext_teach.book.svg import connectivity_svg
+from resnext_teach.experiments.evidence import Roofline
+from resnext_teach.experiments.records import load_record
+from resnext_teach.experiments.runs import Run
+from resnext_teach.experiments.training import History
 
 from helpers import free_of, shows
 
@@ -38,6 +43,10 @@ from helpers import free_of, shows
 
 CONV, X = nn.Conv2d(4, 8, 3, padding=1), torch.randn(1, 4, 6, 6)
 RATIO = timing.Ratio("a", "b", 1.2, 1.1, 1.3, 6)
+TIMINGS = timing.Timings({k: timing.Timing(k, (1e-3, 2e-3), 1) for k in "ab"}, devices.environment("cpu", 1))
+ROOF = Roofline.from_record(load_record("roofline"))
+RUN = Run("m", 0, None, History("m", 0, "cpu", [0.1], [1.0], [0.2], [0.9], [1.0]), None)
+SWEEP_ROW = {"timing": TIMINGS["a"], "macs": 100, "rate": 1e9}
 
 
 def _enter(context) -> None:
@@ -119,6 +128,16 @@ RULES = [  # (call, error, words of its message): divisibility, the width rule, 
     (lambda: mistakes.time_once(CONV, [X]), TypeError, "inputs must be a torch.Tensor, not list"),
     (lambda: paper.top1_error("ResNeXt-51", "32×4d"), ValueError, "model='ResNeXt-51', template='32×4d' is not a"),
     (lambda: connectivity_svg(torch.ones(3, 4), "a float mask"), ValueError, "mask must be a non-empty 2-D boolean"),
+    (lambda: timing_figure({"a": [1e-3]}, TIMINGS), ValueError, "single_shots has no times for ['b']"),
+    (lambda: timing_figure({"a": [1e-3], "b": [0.0]}, TIMINGS), ValueError, "single_shots['b'][0]=0.0 must be a"),
+    (lambda: timing_figure({"a": [1e-3]}, {"a": TIMINGS["a"]}), TypeError, "timings must be a Timings"),
+    (lambda: roofline_figure(ROOF, ["ResNeXt-50"]), ValueError, "models[0]='ResNeXt-50' is not a known model of the"),
+    (lambda: training_curves([], ["a", "b", "c"], 1), ValueError, "model_names holds 3 names: give one or two"),
+    (lambda: training_curves([RUN], ["m"], 2), ValueError, "runs[0] (m) has 1 epochs of train_loss, not epochs=2"),
+    (lambda: training_curves([RUN], ["n"], 1), ValueError, "model_names[0]='n' has no run in runs"),
+    (lambda: groups_sweep_figure({2: SWEEP_ROW}, 1e9), ValueError, "rows has no dense layer (G = 1)"),
+    (lambda: groups_sweep_figure({1: {"timing": TIMINGS["a"]}}, 1e9), ValueError, "rows[1] has no ['macs', 'rate']"),
+    (lambda: groups_sweep_figure({1: SWEEP_ROW}, 0), ValueError, "peak=0 must be a finite number in (0, inf)"),
 ]
 
 

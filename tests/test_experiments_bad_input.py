@@ -21,6 +21,7 @@ from resnext_teach.experiments.correlations import group_correlations
 from resnext_teach.experiments.data import load_cifar10_data, load_digits_data, random_crop_flip
 from resnext_teach.experiments.evidence import word_sentence
 from resnext_teach.experiments.image_data import ImageData
+from resnext_teach.experiments.plans import Plan, plan_for
 from resnext_teach.experiments.probes import channel_jacobian, perturb_group, perturbation_probe
 from resnext_teach.experiments.records import load_record
 from resnext_teach.experiments.runs import METRICS, Run, paired_differences, summarize, train_models
@@ -131,6 +132,14 @@ RULES = [  # (call, error, words of its message)
     (lambda: model_latencies(("resnet51",)), ValueError, "names[0]='resnet51' is not a known model"),
     (lambda: load_record("nonsense"), ValueError, "experiment='nonsense' is not a known experiment"),
     (lambda: word_sentence((1.1, 1.3)), TypeError, "ratio must be a Ratio"),
+    (lambda: plan_for(None), TypeError, "dataset=None must be a data set's name: choose one of 'digits', 'cifar10'"),
+    (lambda: Plan("digits", 8, (), 32), ValueError, "learning_rates is empty"),
+    (lambda: Plan("digits", 8, (0.1, -0.3), 32), ValueError, "learning_rates[1]=-0.3 must be a finite number in (0,"),
+    (lambda: Plan("digits", 8, 0.1, 32), TypeError, "learning_rates must be a list of learning rates, not float"),
+    (lambda: Plan("digits", 8.0, (0.1,), 32), TypeError, "epochs=8.0 must be a positive integer"),
+    (lambda: Plan("digits", 8, (0.1,), 32, momentum=1.5), ValueError, "momentum=1.5 must be a finite number in [0, 1)"),
+    (lambda: Plan("digits", 8, (0.1,), 32, how=dict(lr=0.1)), ValueError,
+     "how's key='lr' is not a known option that changes only the time"),
 ]
 
 

@@ -37,7 +37,8 @@ def test_search_and_train_pass_the_recipe_and_the_how_settings_through(name, mon
 
 @pytest.mark.parametrize("bad", ["mnist", "Digits", None, 3])
 def test_a_data_set_without_a_plan_is_refused(bad):
-    with pytest.raises(ValueError, match=r"has no plan: choose one of 'digits', 'cifar10'"):
+    error, words = (ValueError, "has no plan") if isinstance(bad, str) else (TypeError, "must be a data set's name")
+    with pytest.raises(error, match=rf"{words}: choose one of 'digits', 'cifar10'"):
         plan_for(bad)
 
 

@@ -40,7 +40,7 @@ def test_timing_figure_annotates_each_median_with_its_interval():
     for label, t in timings.items():
         low, high = (v * 1e3 for v in t.interval)
         assert f"median {t.median * 1e3:.1f} ms [{low:.1f}, {high:.1f}]" in shown and label in shown
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match=r"single_shots has no times for \['b'\]"):
         plots.timing_figure({"a": [0.001]}, timings)  # a candidate without its single calls
 
 

@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from unittest import mock
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -27,6 +28,7 @@ from torch import nn
 import resnext_teach
 from resnext_teach import MODEL_CONFIGS, ResNeXtBottleneck, build_model
 from resnext_teach.book.explorers.sweep_data import GroupsSweep
+from resnext_teach.devices import environment
 from resnext_teach.experiments.evidence import Roofline
 from resnext_teach.experiments.image_data import ImageData
 from resnext_teach.experiments.records import load_record
@@ -35,7 +37,7 @@ from resnext_teach.experiments.search import Candidate
 from resnext_teach.experiments.training import History
 from resnext_teach.pretrained import PretrainedUnavailable
 from resnext_teach.stages import stage_table
-from resnext_teach.timing import Ratio, Timing
+from resnext_teach.timing import Ratio, Timing, Timings
 
 ROOT = Path(__file__).resolve().parent.parent
 CPU_SECONDS, WALL_SECONDS = 3, 30  # a call that takes longer hangs (CPU time; wall time for a wait)
@@ -108,6 +110,11 @@ def sweep() -> GroupsSweep:
     return GroupsSweep.from_timings({1: timing("G=1"), 2: timing("G=2", 0.6)}, channels=8, size=4)
 
 
+def timings(*labels: str) -> Timings:
+    """What ``time_modules`` returns, without measuring: ``{label: Timing}`` and where it was "measured"."""
+    return Timings({label: timing(label) for label in labels}, environment("cpu", 1))
+
+
 def run(name: str = "m") -> Run:
     return Run(name, 0, None, History(name, 0, "cpu", [0.1], [1.0], [0.2], [0.9], [1.0]), None)
 
@@ -141,6 +148,7 @@ BY_NAME: dict[str, Callable[[], object]] = {
     "chapters_dir": lambda: ROOT / "chapters", "relative_to": lambda: ROOT, "learning_rates": lambda: [0.05],
     "loader": lambda: [(torch.randn(2, 1, 8, 8), torch.tensor([0, 1]))], "num_threads": lambda: 1,
     "timings": lambda: {1: timing("G=1"), 2: timing("G=2")}, "channels": lambda: 8,
+    "dataset": lambda: "digits", "batch_size": lambda: 8,
 }
 FAST = dict(rounds=lambda: 2, warmup=lambda: 0, min_time=lambda: 0.0, threads=lambda: 1)  # two rounds of one call
 BY_CALLABLE: dict[str, dict[str, Callable[[], object]]] = {  # where a name means something else, or for speed
@@ -186,10 +194,21 @@ BY_CALLABLE: dict[str, dict[str, Callable[[], object]]] = {  # where a name mean
     "timing.Ratio": {"first": lambda: "a", "second": lambda: "b", "value": lambda: 1.2, "low": lambda: 1.1,
                      "high": lambda: 1.3, "rounds": lambda: 6},
     "intensity.Intensity": {"macs": lambda: 10, "bytes_moved": lambda: 10},
+    "book.plots.bottleneck_figure": {"blocks": lambda: {"ResNeXt": ResNeXtBottleneck(16, 4, 2, 32)}},
+    "book.plots.timing_figure": {"timings": lambda: timings("a", "b"),
+                                 "single_shots": lambda: {"a": [1e-3, 2e-3], "b": [3e-3]}},
+    "book.plots.roofline_figure": {"roof": lambda: Roofline.from_record(load_record("roofline")),
+                                   "models": lambda: ["ResNet-50"]},
+    "book.plots.training_curves": {"model_names": lambda: ["m", "n"]},
+    "book.plots.groups_sweep_figure": {"rows": lambda: {1: dict(timing=timing("G=1"), macs=100, rate=1e9),
+                                                        2: dict(timing=timing("G=2", 0.6), macs=50, rate=8e8)}},
+    "pretrained.torchvision_weights": {"name": lambda: "resnext50_32x4d"},
+    "pretrained.torchvision_model": {"name": lambda: "resnext50_32x4d"},
 }
 CONTEXTS = {  # what a call runs in: for a fake of what it needs from outside the package, or shapes only
     "experiments.data.load_cifar10_data": lambda: mock.patch("torchvision.datasets.CIFAR10", FakeCIFAR10),
     "mistakes.misbuilt_model": lambda: torch.device("meta"),  # a whole (misbuilt) model, as chapter 4 builds it
+    "pretrained.torchvision_model": lambda: torch.device("meta"),  # torchvision's ResNeXt-50, shapes only
 }
 
 
@@ -278,6 +297,8 @@ def outcome(name: str, kwargs: dict[str, object], argument: str) -> str:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         torch.set_num_threads(threads)
+        if name.startswith("book.plots."):
+            plt.close("all")  # pyplot keeps every figure it draws (and a figure it began before an error)
 
 
 def fuzz(name: str) -> dict[tuple[str, str], str]:

@@ -25,8 +25,24 @@ from ..blocks import ResNeXtBottleneck
 from ..experiments.evidence import Roofline
 from ..experiments.runs import Run
 from ..timing import Timings
+from ..validation import check_choice, check_instance, check_list, check_positive_int, check_real, describe
 
 __all__ = ["bottleneck_figure", "timing_figure", "roofline_figure", "training_curves", "groups_sweep_figure"]
+
+
+def _check_mapping(name: str, value: object, what: str) -> None:
+    """``TypeError`` unless ``value`` is a mapping, ``ValueError`` if it is empty (there would be nothing to draw)."""
+    check_instance(name, value, Mapping, f"dict of {what}")
+    if not value:
+        raise ValueError(f"{name} is empty: give at least one of {what}")
+
+
+def _check_seconds(name: str, value: object) -> list[float]:
+    """A non-empty list of positive times in seconds (a log axis cannot show 0)."""
+    seconds = check_list(name, value, "times in seconds")
+    if not seconds:
+        raise ValueError(f"{name} is empty: give at least one time in seconds")
+    return [check_real(f"{name}[{i}]", t, 0.0, low_open=True) for i, t in enumerate(seconds)]
 
 
 def _draw_block(ax, block: ResNeXtBottleneck, title: str) -> None:
@@ -62,6 +78,9 @@ def _draw_block(ax, block: ResNeXtBottleneck, title: str) -> None:
 def bottleneck_figure(blocks: Mapping[str, ResNeXtBottleneck]) -> Figure:
     """Each block of ``{title: block}`` side by side: its three convolutions (grouped ones in orange) with their
     channels, kernel, groups and weight count, the shortcut (identity or projection) and the final ReLU."""
+    _check_mapping("blocks", blocks, "title -> ResNeXtBottleneck")
+    for title, block in blocks.items():
+        check_instance(f"blocks[{describe(title)}]", block, ResNeXtBottleneck, "ResNeXtBottleneck")
     fig, axes = plt.subplots(1, len(blocks), figsize=(5 * len(blocks), 4.2), squeeze=False)
     for ax, (title, block) in zip(axes[0], blocks.items()):
         _draw_block(ax, block, title)
@@ -72,10 +91,19 @@ def bottleneck_figure(blocks: Mapping[str, ResNeXtBottleneck]) -> Figure:
 def timing_figure(single_shots: Mapping[str, Sequence[float]], timings: Timings) -> Figure:
     """Per candidate of ``timings``: its single calls (seconds, ``single_shots[label]``) as red dots, and the median
     of the interleaved rounds with its interval, on a log scale of milliseconds."""
+    check_instance("timings", timings, Timings, "Timings (from time_modules)")
+    if not timings:
+        raise ValueError("timings is empty: time at least one candidate")
+    check_instance("single_shots", single_shots, Mapping, "dict of label -> single-call times in seconds")
+    missing = [label for label in timings if label not in single_shots]
+    if missing:
+        raise ValueError(f"single_shots has no times for {missing}: give one list of seconds per label of timings")
+    shots_ms = {label: np.array(_check_seconds(f"single_shots[{label!r}]", single_shots[label])) * 1e3
+                for label in timings}
     labels = list(timings)
     fig, ax = plt.subplots(figsize=(8, 3.6))
     for i, label in enumerate(labels):
-        shots = np.array(single_shots[label]) * 1e3
+        shots = shots_ms[label]
         ax.scatter(shots, np.full(len(shots), i) + np.linspace(-0.12, 0.12, len(shots)), s=22, color="#C44E52",
                    alpha=0.8, label="single call, time.time()" if i == 0 else None, zorder=3)
         t = timings[label]
@@ -104,6 +132,11 @@ _KINDS_DRAWN = {"3×3": ("o", "#4C72B0"), "3×3 grouped": ("s", "#C44E52"), "1×
 def roofline_figure(roof: Roofline, models: Sequence[str]) -> Figure:
     """The roofline of ``roof`` (a recorded campaign) on log-log axes, with every distinct convolution of
     ``models`` as a point: its marker shows its kind, filled for ResNet-50 and hollow for the others."""
+    check_instance("roof", roof, Roofline, "Roofline (Roofline.from_record)")
+    recorded = {r.model for r in roof.layers}
+    models = check_list("models", models, "model names")
+    for i, model in enumerate(models):
+        check_choice(f"models[{i}]", model, recorded, "model of the record")
     fig, ax = plt.subplots(figsize=(8, 4.4))
     x_roof = np.logspace(-1, 2.5, 200)
     ax.plot(x_roof, [roof.roof(i) / 1e9 for i in x_roof], color="black", lw=1.5,
@@ -134,7 +167,23 @@ def roofline_figure(roof: Roofline, models: Sequence[str]) -> Figure:
 
 def training_curves(runs: Sequence[Run], model_names: Sequence[str], epochs: int) -> Figure:
     """Training loss (log scale) and test accuracy against the epoch: a thin line per run, a thick line per model
-    for the mean over its seeds (the first model blue, the second orange)."""
+    for the mean over its seeds (the first model blue, the second orange); ``epochs``: each run's length."""
+    runs = check_list("runs", runs, "runs (from train_models)")
+    model_names = check_list("model_names", model_names, "model names")
+    if not 1 <= len(model_names) <= 2:
+        raise ValueError(f"model_names holds {len(model_names)} names: give one or two (one colour each)")
+    epochs = check_positive_int("epochs", epochs)
+    for i, run in enumerate(runs):
+        if not (hasattr(run, "model_name") and hasattr(run, "history")):
+            raise TypeError(f"runs[{i}] must be a Run (from train_models), not {type(run).__name__}")
+        for key in ("train_loss", "test_acc"):
+            if len(getattr(run.history, key, ())) != epochs:
+                raise ValueError(f"runs[{i}] ({run.model_name}) has {len(getattr(run.history, key, ()))} epochs of "
+                                 f"{key}, not epochs={epochs}")
+    for i, name in enumerate(model_names):
+        if not any(run.model_name == name for run in runs):
+            raise ValueError(f"model_names[{i}]={describe(name)} has no run in runs; "
+                             f"their models: {sorted({str(run.model_name) for run in runs})}")
     colours = dict(zip(model_names, ("tab:blue", "tab:orange")))
     x = np.arange(1, epochs + 1)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
@@ -162,6 +211,21 @@ def training_curves(runs: Sequence[Run], model_names: Sequence[str], epochs: int
 def groups_sweep_figure(rows: Mapping[int, Mapping], peak: float) -> Figure:
     """The groups sweep: per group count ``G`` (``rows[G]``: its ``timing``, ``macs`` and ``rate``), the FLOPs and
     the recorded time relative to the dense layer (``G = 1``), and the achieved rate against ``peak``."""
+    _check_mapping("rows", rows, "groups -> {timing, macs, rate}")
+    for g, row in rows.items():
+        name = f"rows[{describe(g)}]"
+        check_positive_int(f"{name}'s group count", g)
+        check_instance(name, row, Mapping, "dict with 'timing', 'macs' and 'rate'")
+        missing = [key for key in ("timing", "macs", "rate") if key not in row]
+        if missing:
+            raise ValueError(f"{name} has no {missing}: each row needs 'timing', 'macs' and 'rate'")
+        if not (hasattr(row["timing"], "median") and hasattr(row["timing"], "interval")):
+            raise TypeError(f"{name}['timing'] must be a Timing, not {type(row['timing']).__name__}")
+        check_real(f"{name}['macs']", row["macs"], 0.0, low_open=True)
+        check_real(f"{name}['rate']", row["rate"], 0.0, low_open=True)
+    if 1 not in rows:
+        raise ValueError(f"rows has no dense layer (G = 1) to compare with: its groups are {sorted(rows)}")
+    check_real("peak", peak, 0.0, low_open=True)
     groups = np.array(sorted(rows))
     dense = rows[1]
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.4))

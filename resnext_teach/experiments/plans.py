@@ -13,12 +13,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ..validation import describe
+from ..validation import MAX_COUNT, MAX_SIZE, check_bool, check_choice, check_instance, check_list, \
+    check_positive_int, check_real, describe
 from .image_data import ImageData
 from .runs import Run, train_models
 from .search import Candidate, search_learning_rate
 
 __all__ = ["Plan", "PLANS", "plan_for"]
+
+_HOW = ("workers", "eval_batch_size", "device", "channels_last", "num_threads")
+"""The options of ``train_models`` (and ``train``) a plan's ``how`` may set: they change the time, not the results."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,24 @@ class Plan:
     train_eval_size: int | None = None
     how: Mapping[str, object] = field(default_factory=dict, repr=False)
     search_progress: bool = field(default=False, repr=False)
+
+    def __post_init__(self) -> None:
+        check_instance("dataset", self.dataset, str, "str (the data set's name)")
+        check_positive_int("epochs", self.epochs, MAX_COUNT)
+        rates = check_list("learning_rates", self.learning_rates, "learning rates")
+        if not rates:
+            raise ValueError("learning_rates is empty: give at least one learning rate to try")
+        rates = tuple(check_real(f"learning_rates[{i}]", lr, 0.0, low_open=True) for i, lr in enumerate(rates))
+        object.__setattr__(self, "learning_rates", rates)  # a tuple, whatever sequence was given
+        check_positive_int("batch_size", self.batch_size, MAX_SIZE)
+        check_real("momentum", self.momentum, 0.0, 1.0)
+        check_real("weight_decay", self.weight_decay, 0.0)
+        if self.train_eval_size is not None:
+            check_positive_int("train_eval_size", self.train_eval_size)
+        check_instance("how", self.how, Mapping, "dict of train_models options")
+        for key in self.how:
+            check_choice("how's key", key, _HOW, "option that changes only the time")
+        check_bool("search_progress", self.search_progress)
 
     @property
     def recipe(self) -> dict[str, object]:
@@ -76,6 +98,9 @@ PLANS = {
 
 def plan_for(dataset: str) -> Plan:
     """The plan of ``dataset`` (``"digits"`` or ``"cifar10"``)."""
-    if not isinstance(dataset, str) or dataset not in PLANS:
+    if not isinstance(dataset, str):
+        raise TypeError(f"dataset={describe(dataset)} must be a data set's name: choose one of "
+                        f"{', '.join(map(repr, PLANS))}")
+    if dataset not in PLANS:
         raise ValueError(f"dataset={describe(dataset)} has no plan: choose one of {', '.join(map(repr, PLANS))}")
     return PLANS[dataset]
