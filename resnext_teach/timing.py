@@ -37,7 +37,7 @@ from torch import nn
 from .devices import MAX_THREADS, Environment, cpu_threads, environment, pick_device
 from .flops import inspection
 from .stats import t_quantile
-from .validation import (MAX_COUNT, check_callable, check_instance, check_int, check_module, check_positive_int,
+from .validation import (MAX_COUNT, check_instance, check_int, check_module, check_positive_int,
                          check_real, check_tensor, describe, forward)
 
 # torch.utils.benchmark imports cpp_extension, which logs a warning on CUDA builds of torch run on a machine with
@@ -228,7 +228,7 @@ def time_interleaved(
         raise ValueError("fns must be a non-empty dict of label -> function")
     for name, fn in fns.items():
         check_instance(f"fns key {describe(name)}", name, str, "str label")
-        check_callable(f"fns[{name!r}]", fn)
+        check_instance(f"fns[{name!r}]", fn, Callable, "function")
     rounds = check_positive_int("rounds", rounds, MAX_COUNT)
     warmup = check_int("warmup", warmup, 0, MAX_COUNT)
     min_time = check_real("min_time", min_time, 0.0, MAX_MIN_TIME, high_open=False)

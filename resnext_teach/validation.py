@@ -46,11 +46,12 @@ def _hint(value: object) -> str:
     return ""
 
 
-def check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None) -> int:
+def check_int(name: str, value: object, minimum: int | None = None, maximum: int | None = None,
+              rule: str = "") -> int:
     """``value`` as an ``int`` if it is an integer in ``[minimum, maximum]``; else a ``TypeError`` (not an integer:
-    ``True``, ``64.0``, ``"64"``, a tensor) or a ``ValueError`` (out of range)."""
-    rule = {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(minimum,
-                                                                                      f"an integer >= {minimum}")
+    ``True``, ``64.0``, ``"64"``, a tensor) or a ``ValueError`` (out of range). ``rule`` words the minimum."""
+    rule = rule or {None: "an integer", 0: "a non-negative integer", 1: "a positive integer"}.get(
+        minimum, f"an integer >= {minimum}")
     if isinstance(value, bool) or not isinstance(value, Integral):
         raise TypeError(f"{name}={describe(value)} must be {rule}, not {type(value).__name__}{_hint(value)}")
     value = int(value)
@@ -67,12 +68,8 @@ def check_positive_int(name: str, value: object, maximum: int | None = None) -> 
 
 
 def check_seed(name: str, value: object) -> int:
-    """A random seed: an integer >= 0 (``TypeError`` for a float, a bool, ...; ``ValueError`` below 0)."""
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name}={describe(value)} must be an integer >= 0 (a random seed), not {type(value).__name__}")
-    if value < 0:
-        raise ValueError(f"{name}={value} must be an integer >= 0 (a random seed)")
-    return int(value)
+    """A random seed: an integer >= 0."""
+    return check_int(name, value, 0, rule="an integer >= 0 (a random seed)")
 
 
 def check_bool(name: str, value: object) -> bool:
@@ -150,12 +147,6 @@ def check_instance(name: str, value: object, kind: type | tuple[type, ...], kind
         raise TypeError(f"{name} must be {article} {kind_name}, not {type(value).__name__}")
 
 
-def check_callable(name: str, value: object) -> None:
-    """``TypeError`` unless ``value`` can be called."""
-    if not callable(value):
-        raise TypeError(f"{name} must be a function, not {type(value).__name__}")
-
-
 def check_module(name: str, value: object) -> None:
     """``TypeError`` unless ``value`` is a ``torch.nn.Module``."""
     from torch import nn  # here, so that the number checks above do not need torch
@@ -173,7 +164,7 @@ def check_tensor(name: str, value: object, dims: int | None = None, floating: bo
     if floating and not value.dtype.is_floating_point:
         raise TypeError(f"{name} must hold floating-point numbers, not {value.dtype} (use .float())")
     if dims is not None and value.dim() != dims:
-        shape = {4: "(N, C, H, W)", 2: "(rows, columns)"}.get(dims, f"{dims} dimensions")
+        shape = "(N, C, H, W)" if dims == 4 else f"of {dims} dimensions"
         raise ValueError(f"{name} must have the shape {shape}, got {tuple(value.shape)}")
 
 
@@ -183,8 +174,8 @@ def forward(module: Callable[[Any], Any], inputs: Any, name: str = "inputs") -> 
     try:
         return module(inputs)
     except RuntimeError as error:
+        reason = (str(error).strip() or type(error).__name__).splitlines()[0]
         shape = tuple(getattr(inputs, "shape", ()))
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"{name} of shape {shape} do not fit {type(module).__name__}: {reason}") from error
 
 

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from ..flops import inspection
-from ..validation import (check_callable, check_divides, check_int, check_module, check_positive_int,
+from ..validation import (check_divides, check_instance, check_int, check_module, check_positive_int,
                           check_real, check_seed, check_tensor, forward)
 
 __all__ = ["channel_jacobian", "perturb_group", "perturbation_probe"]
@@ -31,7 +31,7 @@ def channel_jacobian(fn: Callable[[Tensor], Tensor], x: Tensor) -> Tensor:
 
     An entry is exactly 0 when no element of input channel i can change output channel o (at this x).
     """
-    check_callable("fn", fn)
+    check_instance("fn", fn, Callable, "function")
     check_tensor("x", x, floating=True)
     if x.dim() != 4 or x.shape[0] != 1:
         raise ValueError(f"x must be one image of shape (1, C_in, H, W), got {tuple(x.shape)}")
