@@ -144,6 +144,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.book)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The Colab-like runs take minutes of one core: when their tests are selected, start them now, in the
+    background, beside the other tests (tests/colab_env.py; tests/test_colab_like.py reads their reports)."""
+    items = [i for i in session.items if getattr(i, "module", None) is not None
+             and i.module.__name__ == "test_colab_like" and "runs" in getattr(i, "fixturenames", ())]
+    if items and not session.config.option.collectonly:
+        items[0].module.start(items)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    import colab_env
+
+    colab_env.stop_colab_runs()
+
+
 class UnitTestTooSlow(Exception):
     pass
 

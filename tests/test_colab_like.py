@@ -3,25 +3,49 @@
 
 Running a Colab edition runs every cell of the student edition too, in the same order: the student edition is the
 Colab edition cut before its "Solutions" section (tests/test_editions.py checks that), so it is not run twice.
-Execution times are printed, not asserted (benchmarks/chapter_times.py reports them).
+Each edition is executed once, in the background from the start of the session (`colab_env.ColabRuns`, started by
+tests/conftest.py when these tests are selected), one at a time, the longest first, while other tests run; each
+test reads its chapter's report. Execution times are printed, not asserted (benchmarks/chapter_times.py reports them).
 """
 
-import subprocess
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from colab_env import ROOT, colab_python, execute_in
+from colab_env import ROOT, colab_runs
 import sources
 
 EDITIONS = ROOT / "_build" / "notebooks"
 CHAPTERS = sources.CHAPTERS
 
 
+def edition(chapter: Path) -> Path:
+    return EDITIONS / "chapters" / f"{chapter.stem}.ipynb"
+
+
+def editions(items: list[pytest.Item]) -> list[Path]:
+    """The Colab editions these tests run, the last chapters (the longest runs) first."""
+    chapters = {i.callspec.params["chapter"] for i in items
+                if hasattr(i, "callspec") and "chapter" in i.callspec.params}
+    return [edition(p) for p in sorted(chapters, key=lambda p: p.stem, reverse=True)]
+
+
+def start(items: list[pytest.Item]) -> None:
+    """Start in the background what the selected tests (`items`, of this module) will read: tests/conftest.py calls
+    this once the session's tests are collected."""
+    runs = colab_runs(editions(items))
+    if any(i.name == "test_explorers_fall_back_to_python_callbacks_under_ipywidgets_7" for i in items):
+        runs.script(FALLBACK, wait=False)
+
+
 @pytest.fixture(scope="module")
-def python(tmp_path_factory) -> Path:
-    return colab_python(tmp_path_factory.mktemp("wheel"))
+def runs():
+    return colab_runs([])  # the runs tests/conftest.py started, else none yet: each test asks for its edition
+
+
+@pytest.fixture(scope="module")
+def python(runs) -> Path:
+    return runs.python()
 
 
 def check_env(report: dict, python: Path) -> None:
@@ -34,22 +58,13 @@ def check_env(report: dict, python: Path) -> None:
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[p.stem for p in CHAPTERS])
-def test_edition_runs_top_to_bottom_with_tags_ignored_in_a_colab_like_environment(python, chapter, tmp_path):
-    source = EDITIONS / "chapters" / f"{chapter.stem}.ipynb"
-    if not source.is_file():
-        pytest.fail(f"{source} is missing: build the book first (bash scripts/build_book.sh)")
-    nb = nbformat.read(source, as_version=4)
-    for cell in nb.cells:
-        cell.metadata.pop("tags", None)  # as Colab: no cell is skipped, none may raise
-    stripped = tmp_path / chapter.name
-    nbformat.write(nb, stripped)
-    report = execute_in(python, stripped, tmp_path / "empty")
+def test_edition_runs_top_to_bottom_with_tags_ignored_in_a_colab_like_environment(runs, python, chapter):
+    report = runs.report(edition(chapter))  # its tags dropped, run alone in an empty folder
     check_env(report, python)
     print(f"{chapter.stem}: {report['seconds']:.1f} s in the Colab-like environment")
 
 
-def test_explorers_fall_back_to_python_callbacks_under_ipywidgets_7(python):
-    script = r"""
+FALLBACK = r"""
 import ipywidgets
 assert not hasattr(ipywidgets, "Stack")
 from resnext_teach.book.explorers import all_explorers
@@ -65,6 +80,9 @@ for name, ex in explorers.items():
         assert pane.value == ex.pane(**position), (name, position)
 print(len(explorers))
 """
-    result = subprocess.run([str(python), "-c", script], capture_output=True, text=True)
+
+
+def test_explorers_fall_back_to_python_callbacks_under_ipywidgets_7(runs):
+    result = runs.script(FALLBACK)
     assert result.returncode == 0, result.stderr[-3000:]
     assert int(result.stdout.strip()) >= 1

@@ -186,7 +186,7 @@ def test_the_set_up_cell_installs_the_package_pinned_to_the_commit_the_book_was_
     assert f'!= "{__version__}"' in first.source, "the cell checks resnext_teach.__version__"
 
 
-def test_a_failed_install_shows_its_cause_and_stops_run_all_with_one_sentence(tmp_path):
+def test_a_failed_install_shows_its_cause_and_stops_run_all_with_one_sentence(tmp_path, monkeypatch):
     """Where resnext_teach is missing and its install fails (here: a repository that does not exist, no network
     needed), the set-up cell says what it is doing, prints git's/pip's own reason (the ``fatal:`` and ``ERROR:``
     lines, not pip's generic footnote) and raises: a kernel shows one sentence, and "Run all" stops there."""
@@ -200,7 +200,9 @@ def test_a_failed_install_shows_its_cause_and_stops_run_all_with_one_sentence(tm
     source, replaced = re.subn(r'^PACKAGE = ".*"$', bad, source, flags=re.M)
     assert replaced == 1, source
     # A Python without resnext_teach that still has ipykernel: a bare venv that sees .venv's packages through a
-    # path entry (whose .pth files, among them the editable install of resnext_teach, are not processed).
+    # path entry (whose .pth files, among them the editable install of resnext_teach, are not processed), and no
+    # checkout on PYTHONPATH (its processes and the kernel inherit this environment).
+    monkeypatch.delenv("PYTHONPATH", raising=False)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"

@@ -62,6 +62,17 @@ def chromium_path() -> str:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "browser: runs the built book in Chromium (tests/browser)")
+    config.addinivalue_line("markers", "reads(*probes): the probes of tests/browser/pages.py a test reads")
+
+
+NEEDED: set[tuple[str, tuple[str, int, str]]] = set()
+"""(probe, (page, width, mode)) that the selected tests read: what each page's one load runs (pages.Loads)."""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    from .pages import needs
+
+    NEEDED.update(need for item in session.items for need in needs(item))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -181,6 +192,14 @@ def browser(base_url: str):
 
 
 @pytest.fixture(scope="session")
+def loads(browser, base_url: str):
+    """Each (page, width, mode) loaded once for the tests that only read it (tests/browser/pages.py)."""
+    from .pages import Loads
+
+    return Loads(browser, base_url, NEEDED)
+
+
+@pytest.fixture(scope="session")
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
@@ -210,8 +229,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     terminalreporter.write_line(
         f"{summary['pages']} pages, {summary['explorers']} explorers, {summary['positions_checked']} positions "
         f"checked ({summary['by_keyboard']} of them reached with the real keyboard), {summary['requests_local']} "
-        f"local requests, {summary['requests_outside']} requests outside the site, {summary['seconds']} s; slowest explorer update in the page (key press to the painted "
-        f"pane, {summary['slowest_render_ms']} ms, {REPORT.slowest_render[1]}); with Playwright's round trips "
+        f"local requests, {summary['requests_outside']} requests outside the site, {summary['seconds']} s; slowest "
+        f"explorer update in the page (key press to the painted pane, {summary['slowest_render_ms']} ms, {REPORT.slowest_render[1]}); with Playwright's round trips "
         f"{summary['slowest_update_ms']} ms ({REPORT.slowest_update[1]}); screenshots in {SCREENSHOTS}"
     )
     if SCREENSHOTS.is_dir():

@@ -11,52 +11,25 @@ import json
 
 import pytest
 
-from .conftest import ROOT, SITE
-from .test_static_book import declared_widgets, wait_for_math, wait_for_widgets
+from .conftest import ROOT
+from .pages import MODES, WIDTHS, all_pages, open_in_mode, probe
 
 AXE = ROOT / "_build" / "test_js" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-WIDTHS = [1280, 390]
-MODES = ["light", "dark"]
-
-def all_pages() -> list[str]:
-    """Every HTML page of the built book (the front page, the chapters, the back matter, the index and search
-    pages), relative to the site root; not the sources or the static files."""
-    if not (SITE / "index.html").is_file():
-        return []
-    skip = ("_static/", "_sources/", "_images/", "_downloads/")
-    pages = sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html"))
-    # index.html only redirects to intro.html
-    return [p for p in pages if not p.startswith(skip) and p != "index.html"]
-
 
 PAGES = all_pages()
 
 
-@pytest.fixture(scope="session")
-def axe_source() -> str:
+def load_axe() -> str:
     if not AXE.is_file():
         pytest.fail(f"axe-core is missing ({AXE}): `bash scripts/build_book.sh` fetches it (npm ci) and copies it "
                     "(scripts/vendor_js.py)")
     return AXE.read_text(encoding="utf-8")
 
 
-def open_in_mode(browser, base_url: str, page_path: str, width: int, mode: str):
-    """The page at `width`, in the theme's `mode` (the theme switcher's choice, kept in localStorage), with its
-    explorers live and its math typeset; the mode is checked on <html> (data-theme), so a test in "dark" cannot
-    silently run in light mode."""
-    page = browser.new_page()
-    page.set_viewport_size({"width": width, "height": 900})
-    page.add_init_script(f"try {{ localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}'); }}"
-                         " catch (e) {}")
-    page.goto(base_url + page_path, wait_until="load")
-    theme = page.evaluate("() => document.documentElement.dataset.theme")
-    assert theme == mode, f"{page_path}: asked for {mode} mode, the page shows data-theme={theme!r}"
-    if declared_widgets(page_path):
-        wait_for_widgets(page, page_path)
-    wait_for_math(page, page_path)
-    page.wait_for_timeout(300)  # the book's fixes run on DOM changes (one animation frame)
-    return page
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    return load_axe()
 
 
 def run_axe(page, axe_source: str) -> list[dict]:
@@ -72,15 +45,17 @@ def run_axe(page, axe_source: str) -> list[dict]:
     return result
 
 
+@probe("axe", order=30)
+def axe_violations(page, page_path: str, width: int, mode: str) -> list[dict]:
+    return run_axe(page, load_axe())
+
+
+@pytest.mark.reads("axe")
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("page_path", PAGES or ["(no built site)"])
-def test_axe_finds_no_violation(page_path, width, mode, site, browser, base_url, axe_source, axe_record):
-    page = open_in_mode(browser, base_url, page_path, width, mode)
-    try:
-        found = run_axe(page, axe_source)
-    finally:
-        page.close()
+def test_axe_finds_no_violation(page_path, width, mode, site, loads, axe_record):
+    found = loads.read("axe", page_path, width, mode)
     axe_record.extend({**v, "page": page_path, "width": width, "mode": mode} for v in found)
     assert not found, f"{page_path} @{width}px {mode}: {len(found)} axe violations:\n" + "\n".join(
         f"  {v['rule']} ({v['impact']}) {v['target']}: {v['html'][:120]}\n    {v['summary'][:200]}" for v in found)

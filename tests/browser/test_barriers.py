@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import pytest
 
+from .pages import open_in_mode, probe
 from .test_axe import PAGES as ALL_PAGES
-from .test_axe import open_in_mode
 from .test_static_book import WIDGET_PAGES
 
 # Colours and contrast (WCAG 2.x relative luminance), the colour behind an element (its ancestors' backgrounds
@@ -240,18 +240,21 @@ def focus_problems(stops: list[dict], where: str) -> list[str]:
     return out
 
 
+@probe("tab stops", order=60, wants=lambda page, width, mode: width == 1280)
+def tab_stops(page, page_path: str, width: int, mode: str) -> list[dict]:
+    """The page's tab stops (after the probes that only read the page: this one moves the focus)."""
+    with_helpers(page)
+    return tab_through(page)
+
+
+@pytest.mark.reads("tab stops")
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("page_path", ALL_PAGES or ["(no built site)"])
-def test_every_tab_stop_shows_focus_and_has_a_name(page_path, mode, site, browser, base_url):
+def test_every_tab_stop_shows_focus_and_has_a_name(page_path, mode, site, loads):
     """Tab through the whole page: every stop (header buttons such as launch and search included) shows an outline
     of at least 2 px at 3:1 against the page and has an accessible name; no formula is a tab stop (unless it is
     too wide and scrolls: then it is a named region that shows focus)."""
-    page = open_in_mode(browser, base_url, page_path, 1280, mode)
-    try:
-        with_helpers(page)
-        stops = tab_through(page)
-    finally:
-        page.close()
+    stops = loads.read("tab stops", page_path, 1280, mode)
     assert len(stops) >= 5, f"{page_path}: only {len(stops)} tab stops found: the walk did not work"
     assert any(s["header"] for s in stops), f"{page_path}: the walk never reached the header's buttons"
     problems = focus_problems(stops, f"{page_path} ({mode})")
@@ -299,18 +302,20 @@ JS_CONTROLS = """() => { const out = [];
     return out; }"""
 
 
+@probe("controls", order=20, wants=lambda page, width, mode: width == 1280 and page in WIDGET_PAGES)
+def control_contrast(page, page_path: str, width: int, mode: str) -> tuple[list[str], int]:
+    with_helpers(page)
+    count = page.locator(".rxt-explorer .noUi-handle, .rxt-explorer .widget-toggle-button").count()
+    return page.evaluate(JS_CONTROLS), count
+
+
+@pytest.mark.reads("controls")
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("page_path", WIDGET_PAGES or ["(no widget page)"])
-def test_controls_stand_out(page_path, mode, site, browser, base_url):
+def test_controls_stand_out(page_path, mode, site, loads):
     """WCAG 1.4.11: a slider's track and handle, each button's edge and the selected button of a row are at least
     3:1 against what is beside them (the selected one against the others too); button text 4.5:1."""
-    page = open_in_mode(browser, base_url, page_path, 1280, mode)
-    try:
-        with_helpers(page)
-        problems = page.evaluate(JS_CONTROLS)
-        count = page.locator(".rxt-explorer .noUi-handle, .rxt-explorer .widget-toggle-button").count()
-    finally:
-        page.close()
+    problems, count = loads.read("controls", page_path, 1280, mode)
     assert count, f"{page_path}: no explorer controls found"
     assert not problems, f"{page_path} ({mode}):\n" + "\n".join(problems[:30])
 
@@ -349,18 +354,20 @@ JS_LEGIBLE = """() => { const out = []; let checked = 0;
     return {out, checked}; }"""
 
 
+@probe("legible", order=20, wants=lambda page, width, mode: width == 1280)
+def legibility(page, page_path: str, width: int, mode: str) -> dict:
+    with_helpers(page)
+    return page.evaluate(JS_LEGIBLE)
+
+
+@pytest.mark.reads("legible")
 @pytest.mark.parametrize("mode", ["dark", "light"])
 @pytest.mark.parametrize("page_path", ALL_PAGES or ["(no built site)"])
-def test_outputs_and_pictures_are_legible(page_path, mode, site, browser, base_url):
+def test_outputs_and_pictures_are_legible(page_path, mode, site, loads):
     """In dark mode (and light), code printed by cells, captions, the exercises' feedback, the explorers' text and
     the labels of their pictures (SVG text, which axe does not check) reach 4.5:1 against what is behind them
     (inline code in outputs was 1.01:1 in dark mode, captions 1.71:1)."""
-    page = open_in_mode(browser, base_url, page_path, 1280, mode)
-    try:
-        with_helpers(page)
-        found = page.evaluate(JS_LEGIBLE)
-    finally:
-        page.close()
+    found = loads.read("legible", page_path, 1280, mode)
     assert not found["out"], f"{page_path} ({mode}), {len(found['out'])} of {found['checked']} texts:\n" + "\n".join(
         sorted(set(found["out"]))[:40])
 
@@ -406,27 +413,31 @@ JS_CLIPPED_OR_OVERLAPPING = """scope => { const out = [];
     return Array.from(new Set(out)); }"""
 
 
+@probe("text spacing", order=90, wants=lambda page, width, mode: page in WIDGET_PAGES and mode == "light")
+def with_text_spacing(page, page_path: str, width: int, mode: str) -> list[str]:
+    """What clips or overlaps with WCAG 1.4.12's spacing forced on the page (last on a page: it restyles it)."""
+    with_helpers(page)
+    page.add_style_tag(content=TEXT_SPACING)
+    page.wait_for_timeout(300)
+    problems = []
+    boxes = page.locator(".rxt-explorer")
+    for i in range(boxes.count()):
+        found = boxes.nth(i).evaluate(JS_CLIPPED_OR_OVERLAPPING)
+        problems += [f"{page_path} @{width}px explorer {i + 1}: {p}" for p in found]
+    wide = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    if wide > 1:
+        problems.append(f"{page_path} @{width}px: the page is {wide}px wider than the screen")
+    return problems
+
+
+@pytest.mark.reads("text spacing")
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("page_path", WIDGET_PAGES or ["(no widget page)"])
-def test_text_spacing_breaks_no_explorer(page_path, width, site, browser, base_url):
+def test_text_spacing_breaks_no_explorer(page_path, width, site, loads):
     """WCAG 1.4.12: with line height 1.5, letter spacing 0.12 em, word spacing 0.16 em and 2 em after paragraphs
     forced on the page, no explorer's text (its labels, numbers, the photo explorer's column heads) is clipped or
     overlaps other text, and the page gets no wider than the screen."""
-    page = open_in_mode(browser, base_url, page_path, width, "light")
-    try:
-        with_helpers(page)
-        page.add_style_tag(content=TEXT_SPACING)
-        page.wait_for_timeout(300)
-        problems = []
-        boxes = page.locator(".rxt-explorer")
-        for i in range(boxes.count()):
-            found = boxes.nth(i).evaluate(JS_CLIPPED_OR_OVERLAPPING)
-            problems += [f"{page_path} @{width}px explorer {i + 1}: {p}" for p in found]
-        wide = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
-        if wide > 1:
-            problems.append(f"{page_path} @{width}px: the page is {wide}px wider than the screen")
-    finally:
-        page.close()
+    problems = loads.read("text spacing", page_path, width, "light")
     assert not problems, "\n".join(problems[:40])
 
 

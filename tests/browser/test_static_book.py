@@ -19,19 +19,14 @@ import pytest
 
 from resnext_teach.book.explorers import Explorer, all_explorers, sweep
 
-from .conftest import REPORT, SITE, site_pages
+from .conftest import REPORT, SCREENSHOTS, site_pages
+from .pages import declared_widgets, open_in_mode, probe
 
 ALLOWED_ERRORS = [
     # Jupyter Book 1 declares THEBE_JS_URL in two inline scripts of every page (sphinx-thebe); unrelated to us.
     re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
 ]
-WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 PAGES = site_pages()
-
-
-def declared_widgets(page: str) -> int:
-    """The explorers a page prints: each one's default pane names the widget the page makes live beside it."""
-    return (SITE / page).read_text(encoding="utf-8").count('class="rxt-static" data-rxt-model=')
 
 
 WIDGET_PAGES = [p for p in PAGES if declared_widgets(p)]
@@ -54,38 +49,8 @@ JS_SORTED = "const sorted = o => JSON.stringify(Object.keys(o).sort().map(k => [
 JS_VISIBLE_PANES = "box => Array.from(box.querySelectorAll('.rxt-pane')).filter(p => p.checkVisibility())"
 
 
-def open_page(context, base_url: str, page_path: str, errors: list[str]):
-    page = context.new_page()
-    page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
-    page.goto(base_url + page_path, wait_until="load")
-    return page
-
-
 def unexpected(errors: list[str]) -> list[str]:
     return [e for e in errors if not any(p.search(e) for p in ALLOWED_ERRORS)]
-
-
-def wait_for_widgets(page, page_path: str) -> None:
-    """Every widget view the page declares must be rendered by the HTML manager (no kernel)."""
-    declared = declared_widgets(page_path)
-    js = f"""() => Array.from(document.querySelectorAll('{WIDGET_VIEW}')).filter(s => {{
-        const area = s.previousElementSibling;
-        return area && area.classList.contains('widget-subarea') && area.childElementCount > 0; }}).length"""
-    try:
-        page.wait_for_function(f"() => ({js})() >= {declared}", timeout=30_000)
-    except Exception:
-        rendered = page.evaluate(js)
-        pytest.fail(f"{page_path} declares {declared} widgets but only {rendered} came alive in the browser")
-
-
-def wait_for_math(page, page_path: str) -> None:
-    """MathJax (served from the site) has typeset every formula, without errors."""
-    page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
-    bad = page.evaluate("""() => Array.from(document.querySelectorAll('.bd-article .math'))
-        .filter(m => !m.querySelector('mjx-container') || m.querySelector('mjx-merror'))
-        .map(m => m.textContent.slice(0, 80))""")
-    assert not bad, f"{page_path}: formulas not rendered by MathJax: {bad}"
 
 
 def check_controls_are_labelled(page, page_path: str) -> None:
@@ -203,9 +168,10 @@ def settings_json(settings: dict[str, Any]) -> Any:
     return json.loads(json.dumps(settings, default=str))
 
 
-JS_READ_PANE = f"""p => [p.dataset.rxtExplorer, JSON.parse(p.dataset.rxtSettings),
+JS_READ_PANE = """p => [p.dataset.rxtExplorer, JSON.parse(p.dataset.rxtSettings),
     Array.from(p.querySelectorAll('span[data-rxt-key]')).map(s => [s.dataset.rxtKey, s.textContent]),
-    Array.from(p.querySelectorAll('rect[data-rxt-value]')).map(r => [r.width.baseVal.value, Number(r.dataset.rxtValue)])]"""
+    Array.from(p.querySelectorAll('rect[data-rxt-value]'))
+        .map(r => [r.width.baseVal.value, Number(r.dataset.rxtValue)])]"""
 
 # Every position of an explorer in one call: for each step, one key event (a slider's handle gets the keydown its
 # keyboard handler reads; a row's button is clicked, what Enter or Space on it does), then wait until the page shows
@@ -227,7 +193,8 @@ JS_STEP_EVERY_POSITION = f"""async (box, steps) => {{ {JS_SORTED}
                 seen.push([...read(panes[0]), performance.now() - start]);
                 break;
             }}
-            if (performance.now() - start > 5000) return {{seen, stuck: want, shown: panes.map(p => p.dataset.rxtSettings)}};
+            if (performance.now() - start > 5000)
+                return {{seen, stuck: want, shown: panes.map(p => p.dataset.rxtSettings)}};
             await frame();
         }}
     }}
@@ -400,13 +367,9 @@ class ExplorerDriver:
 def test_page_in_browser(page_path, site, browser, base_url, screenshots, report):
     errors: list[str] = []
     outside_before = len(report.requests_outside)
-    page = open_page(browser, base_url, page_path, errors)
+    report.pages.append(page_path)
+    page = open_in_mode(browser, base_url, page_path, 1280, "light", errors)  # explorers live, math typeset
     try:
-        report.pages.append(page_path)
-        if declared_widgets(page_path):
-            wait_for_widgets(page, page_path)
-        wait_for_math(page, page_path)
-        page.wait_for_timeout(200)
         page.screenshot(path=str(screenshots / (page_path.replace("/", "__").removesuffix(".html") + ".png")),
                         full_page=True)
         check_controls_are_labelled(page, page_path)
@@ -519,26 +482,36 @@ JS_LAYOUT = """() => {
 }"""
 
 
+JS_RED_FEEDBACK = """() => Array.from(document.querySelectorAll('.rxt-feedback'))
+    .filter(p => /Not yet/.test(p.textContent)).map(p => p.textContent.slice(0, 80))"""
+
+
+@probe("layout", order=10, wants=lambda page, width, mode: page in PAGES)
+def read_layout(page, page_path: str, width: int, mode: str) -> dict[str, list[str]]:
+    return {**page.evaluate(JS_LAYOUT), "red": page.evaluate(JS_RED_FEEDBACK)}
+
+
+@probe("phone screenshot", order=50, wants=lambda page, width, mode: page in PAGES and width < 500 and mode == "light")
+def phone_screenshot(page, page_path: str, width: int, mode: str) -> str:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / (f"phone__{page_path.replace('/', '__')}".removesuffix(".html") + ".png")
+    page.screenshot(path=str(path), full_page=False)
+    return str(path)
+
+
+@pytest.mark.reads("layout", "phone screenshot")
 @pytest.mark.parametrize("width", [1280, 390])
-def test_layout_at_desktop_and_phone_width(width, site, browser, base_url, screenshots):
-    """At 1280 and 390 px: no page is wider than the screen, no two numbers in a table touch, every explorer
-    control is a touch target of at least 24 px, and no exercise output is coloured as an error."""
+def test_layout_at_desktop_and_phone_width(width, site, loads, screenshots):
+    """At 1280 and 390 px, in light and dark mode: no page is wider than the screen, no two numbers in a table
+    touch, every explorer control is a touch target of at least 24 px, and no exercise output is coloured as an
+    error. At 390 px a screenshot of each page's first screen is saved (phone__*.png)."""
     problems = []
-    page = browser.new_page()
-    page.set_viewport_size({"width": width, "height": 900})
-    try:
-        for page_path in PAGES:
-            page.goto(base_url + page_path, wait_until="load")
-            if declared_widgets(page_path):
-                wait_for_widgets(page, page_path)
-            found = page.evaluate(JS_LAYOUT)
-            problems += [f"{page_path} @{width}px {kind}: {v}" for kind, values in found.items() for v in values[:5]]
-            red = page.evaluate("""() => Array.from(document.querySelectorAll('.rxt-feedback'))
-                .filter(p => /Not yet/.test(p.textContent)).map(p => p.textContent.slice(0, 80))""")
-            problems += [f"{page_path}: an exercise output reads as an error: {r}" for r in red]
-            if width < 500:
-                page.screenshot(path=str(screenshots / (f"phone__{page_path.replace('/', '__')}".removesuffix(".html")
-                                                        + ".png")), full_page=False)
-    finally:
-        page.close()
+    for page_path in PAGES:
+        for mode in ("light", "dark"):
+            found = loads.read("layout", page_path, width, mode)
+            problems += [f"{page_path} @{width}px {mode} {kind}: {v}" for kind, values in found.items() if kind != "red"
+                         for v in values[:5]]
+            problems += [f"{page_path} ({mode}): an exercise output reads as an error: {r}" for r in found["red"]]
+        if width < 500:
+            loads.read("phone screenshot", page_path, width, "light")
     assert not problems, "\n".join(problems)
