@@ -7,6 +7,7 @@ a JSON report go to `_build/screenshots/` next to it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -15,6 +16,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +97,18 @@ class Report:
     requests_outside: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
+    phases: dict[str, list[float]] = field(default_factory=dict)  # phase -> [seconds, times]
+
+    @contextlib.contextmanager
+    def timed(self, phase: str) -> Iterator[None]:
+        """Add the wall time of the block to `phase` (where the browser tests spend their time, in the summary)."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            spent = self.phases.setdefault(phase, [0.0, 0])
+            spent[0] += time.perf_counter() - start
+            spent[1] += 1
 
 
 REPORT = Report()
@@ -161,10 +175,11 @@ def browser(base_url: str):
     executable = chromium_path()
     profile = tempfile.mkdtemp(prefix="rxt-chromium-")
     with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900}, service_workers="block",
-        )
+        with REPORT.timed("browser start"):
+            context = pw.chromium.launch_persistent_context(
+                profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 1280, "height": 900}, service_workers="block",
+            )
         context.set_default_timeout(30_000)
         context.add_init_script(MEASURE_UPDATES)
 
@@ -233,6 +248,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         f"explorer update in the page (key press to the painted pane, {summary['slowest_render_ms']} ms, {REPORT.slowest_render[1]}); with Playwright's round trips "
         f"{summary['slowest_update_ms']} ms ({REPORT.slowest_update[1]}); screenshots in {SCREENSHOTS}"
     )
+    phases = sorted(REPORT.phases.items(), key=lambda kv: -kv[1][0])
+    terminalreporter.write_line("where the time went (wall): " + "; ".join(
+        f"{name} {seconds:.1f} s ({count}x)" for name, (seconds, count) in phases))
+    summary["phases"] = {name: {"seconds": round(seconds, 1), "times": count} for name, (seconds, count) in phases}
     if SCREENSHOTS.is_dir():
         detail = {**summary, "page_list": REPORT.pages, "explorer_list": REPORT.explorers,
                   "outside": REPORT.requests_outside}

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import SITE
+from .conftest import REPORT, SITE
 
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 WIDTHS = [1280, 390]
@@ -147,14 +147,16 @@ class Loads:
         results = self.results.setdefault(key, {})
         try:
             self.loads += 1
-            page = open_in_mode(self.browser, self.base_url, *key)
+            with REPORT.timed("page loads (explorers live, math typeset)"):
+                page = open_in_mode(self.browser, self.base_url, *key)
         except (Exception, pytest.fail.Exception) as error:
             results.update({p.name: (False, error) for p in probes})
             return
         try:
             for p in probes:
                 try:
-                    results[p.name] = (True, p.run(page, *key))
+                    with REPORT.timed(p.name):
+                        results[p.name] = (True, p.run(page, *key))
                 except (Exception, pytest.fail.Exception) as error:
                     results[p.name] = (False, error)
         finally:

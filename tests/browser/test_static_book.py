@@ -158,7 +158,8 @@ def expected_numbers(explorer: Explorer, settings: dict[str, Any]) -> dict[str, 
     key = (explorer.name, json.dumps(explorer.data, sort_keys=True),  # data: two sweeps on a page differ
            json.dumps(settings_json(settings), sort_keys=True))
     if key not in _EXPECTED:
-        values = explorer.compute(**settings)
+        with REPORT.timed("compute() for the expected numbers"):
+            values = explorer.compute(**settings)
         _EXPECTED[key] = {k: explorer.format(k, v) for k, v in values.items()}
     return _EXPECTED[key]
 
@@ -273,21 +274,22 @@ class ExplorerDriver:
         handle; on a row of buttons Tab from its first button to button `target`, then press `key` (Enter or Space)."""
         control, spec = self.controls.nth(level), self.explorer.controls[level]
         started = time.perf_counter()
-        if spec.kind == "slider":
-            handle = control.locator(".noUi-handle")
-            handle.focus()
-            handle.press(key)
-        else:
-            buttons = control.locator("button")
-            buttons.nth(0).focus()
-            for _ in range(target):
-                self.page.keyboard.press("Tab")
-            focused = buttons.nth(target).evaluate("b => b === document.activeElement")
-            assert focused, f"{self.where}: Tab did not reach option {target} of {spec.name!r}"
-            self.page.keyboard.press(key)
-        self.index[level] = target
-        settings = self.settings(self.index)
-        found = self.shown(settings)  # waits for the pane to switch
+        with REPORT.timed("explorer keys pressed with Playwright"):
+            if spec.kind == "slider":
+                handle = control.locator(".noUi-handle")
+                handle.focus()
+                handle.press(key)
+            else:
+                buttons = control.locator("button")
+                buttons.nth(0).focus()
+                for _ in range(target):
+                    self.page.keyboard.press("Tab")
+                focused = buttons.nth(target).evaluate("b => b === document.activeElement")
+                assert focused, f"{self.where}: Tab did not reach option {target} of {spec.name!r}"
+                self.page.keyboard.press(key)
+            self.index[level] = target
+            settings = self.settings(self.index)
+            found = self.shown(settings)  # waits for the pane to switch
         update_ms = 1000 * (time.perf_counter() - started)  # key presses to the new pane, Playwright included
         if update_ms > REPORT.slowest_update[0]:
             REPORT.slowest_update = (update_ms, f"{self.explorer.name} {settings}")
@@ -304,7 +306,8 @@ class ExplorerDriver:
                     self.index[level] = index
                     wants.append(self.settings(self.index))
                     steps.append([level, key, settings_json(wants[-1])])
-        result = self.handle.evaluate(JS_STEP_EVERY_POSITION, steps)
+        with REPORT.timed("explorer positions stepped in the page"):
+            result = self.handle.evaluate(JS_STEP_EVERY_POSITION, steps)
         if "stuck" in result:
             pytest.fail(f"{self.where}: explorer {self.explorer.name!r} did not switch to {result['stuck']} after key "
                         f"events (visible panes: {result['shown']}): the explorer is dead")
@@ -368,10 +371,12 @@ def test_page_in_browser(page_path, site, browser, base_url, screenshots, report
     errors: list[str] = []
     outside_before = len(report.requests_outside)
     report.pages.append(page_path)
-    page = open_in_mode(browser, base_url, page_path, 1280, "light", errors)  # explorers live, math typeset
+    with report.timed("page loads (explorers live, math typeset)"):
+        page = open_in_mode(browser, base_url, page_path, 1280, "light", errors)
     try:
-        page.screenshot(path=str(screenshots / (page_path.replace("/", "__").removesuffix(".html") + ".png")),
-                        full_page=True)
+        with report.timed("full-page screenshots"):
+            page.screenshot(path=str(screenshots / (page_path.replace("/", "__").removesuffix(".html") + ".png")),
+                            full_page=True)
         check_controls_are_labelled(page, page_path)
 
         boxes = page.locator(".rxt-explorer")
