@@ -164,11 +164,16 @@ def full_model_costs(config: ModelConfig, image_size: int = 224) -> tuple[tuple[
     and linear layer's output (elements x inputs that each one sums), on one forward pass. Measured once per
     configuration in a test session: the reference of the two-block ``stage_costs`` (test_stages.py) and of the
     model explorer (test_explorers_model.py)."""
-    return _full_model_costs(config, image_size)  # one cache key however the size is passed
+    return _full_model_pass(config, image_size)[0]  # one cache key however the size is passed
+
+
+def full_model_output_shape(config: ModelConfig, image_size: int = 224) -> tuple[int, ...]:
+    """The output shape of that same forward pass of the whole model (one image, meta device)."""
+    return _full_model_pass(config, image_size)[1]
 
 
 @functools.cache
-def _full_model_costs(config: ModelConfig, image_size: int) -> tuple[tuple[str, int, int], ...]:
+def _full_model_pass(config: ModelConfig, image_size: int) -> tuple[tuple[tuple[str, int, int], ...], tuple[int, ...]]:
     model = meta_model(config).eval()
     stage_of = {"conv1": 0, "bn1": 0, **{f"layer{i + 1}": i + 1 for i in range(len(config.layers))},
                 "fc": len(config.layers) + 1}  # the paper's Table 1 rows: conv1, conv2, ..., fc
@@ -189,11 +194,11 @@ def _full_model_costs(config: ModelConfig, image_size: int) -> tuple[tuple[str, 
     handles = [m.register_forward_hook(count(stage_of[name.split(".")[0]]))
                for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     with torch.no_grad():
-        model(meta_image(image_size, channels=config.in_channels))
+        out = model(meta_image(image_size, channels=config.in_channels))
     for handle in handles:
         handle.remove()
     names = ["conv1", *(f"conv{i + 2}" for i in range(len(config.layers))), "fc"]
-    return tuple(zip(names, params, macs))
+    return tuple(zip(names, params, macs)), tuple(out.shape)
 
 
 def meta_image(size: int = 224, batch: int = 1, channels: int = 3) -> torch.Tensor:
