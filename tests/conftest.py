@@ -93,9 +93,10 @@ def executed_chapter():
     return get
 
 
-# Two tiers. The unit tier, `-m "not book"` (the package's unit tests, about a minute on a quiet 2-core machine), and
-# the book tier, `-m book`: tests that read the built book or run notebooks, plus the slow unit tests below (real
-# training runs, property tests over big blocks, Sphinx builds), which keep their coverage in the full suite.
+# Two tiers. The unit tier, `-m "not book"` (the package's unit tests: 82 s of CPU, 1 min 23 s on a nearly quiet
+# 2-core machine, as measured in CONTRIBUTING.md's "Test tiers"), and the book tier, `-m book`: tests that read the
+# built book or run notebooks, plus the slow unit tests below (real training runs, property tests over big blocks,
+# Sphinx builds, the grader's kernels), which keep their coverage in the full suite.
 BOOK_MODULES = {"test_editions", "test_built_site", "test_colab_like", "test_notebooks", "test_syllabus_and_exports",
                 "test_timing_words"}
 SLOW = (  # node id prefixes: seconds of CPU each (measured with --durations), valuable, so run by the full suite
