@@ -17,7 +17,6 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from resnext_teach import ModelConfig, ResNeXt, build_model, count_parameters
-from resnext_teach.stages import StageRow, stage_table
 
 
 def _shows_whole_number(message: str, text: str) -> bool:
@@ -159,12 +158,47 @@ def meta_model(config_or_name) -> ResNeXt:
         return ResNeXt(config_or_name)
 
 
+def full_model_costs(config: ModelConfig, image_size: int = 224) -> tuple[tuple[str, int, int], ...]:
+    """``(stage, parameters, multiply-adds)`` for each stage of the whole model, every block built (meta device),
+    counted without the package's counters: parameters by ``numel``, multiply-adds by hand from each convolution's
+    and linear layer's output (elements x inputs that each one sums), on one forward pass. Measured once per
+    configuration in a test session: the reference of the two-block ``stage_costs`` (test_stages.py) and of the
+    model explorer (test_explorers_model.py)."""
+    return _full_model_pass(config, image_size)[0]  # one cache key however the size is passed
+
+
+def full_model_output_shape(config: ModelConfig, image_size: int = 224) -> tuple[int, ...]:
+    """The output shape of that same forward pass of the whole model (one image, meta device)."""
+    return _full_model_pass(config, image_size)[1]
+
+
 @functools.cache
-def full_stage_table(config: ModelConfig, image_size: int = 224) -> tuple[StageRow, ...]:
-    """``stage_table`` of the whole model, every block built (meta device), measured once per configuration in a
-    test session: the reference for the two-block ``stage_costs`` (test_stages.py) and the model explorer
-    (test_explorers_model.py). Its rows are checked against the modules and the paper in test_stages.py."""
-    return tuple(stage_table(meta_model(config), image_size))
+def _full_model_pass(config: ModelConfig, image_size: int) -> tuple[tuple[tuple[str, int, int], ...], tuple[int, ...]]:
+    model = meta_model(config).eval()
+    stage_of = {"conv1": 0, "bn1": 0, **{f"layer{i + 1}": i + 1 for i in range(len(config.layers))},
+                "fc": len(config.layers) + 1}  # the paper's Table 1 rows: conv1, conv2, ..., fc
+    params, macs = [0] * (len(config.layers) + 2), [0] * (len(config.layers) + 2)
+    for name, child in model.named_children():
+        assert name in stage_of or not numel(child), f"{name} holds parameters of no stage"
+        params[stage_of.get(name, 0)] += numel(child)
+
+    def count(stage: int):
+        def hook(module: nn.Module, _args, out: torch.Tensor) -> None:  # returns None: the output is unchanged
+            if isinstance(module, nn.Conv2d):
+                k_h, k_w = module.kernel_size
+                macs[stage] += out.numel() * module.in_channels // module.groups * k_h * k_w
+            else:
+                macs[stage] += out.numel() * module.in_features
+        return hook
+
+    handles = [m.register_forward_hook(count(stage_of[name.split(".")[0]]))
+               for name, m in model.named_modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    with torch.no_grad():
+        out = model(meta_image(image_size, channels=config.in_channels))
+    for handle in handles:
+        handle.remove()
+    names = ["conv1", *(f"conv{i + 2}" for i in range(len(config.layers))), "fc"]
+    return tuple(zip(names, params, macs)), tuple(out.shape)
 
 
 def meta_image(size: int = 224, batch: int = 1, channels: int = 3) -> torch.Tensor:
