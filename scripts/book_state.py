@@ -118,6 +118,10 @@ def environment() -> list[str]:
         where = Path(entry or ".").resolve()
         if where.is_relative_to(ROOT.resolve()) and not where.is_relative_to((ROOT / ".venv").resolve()):
             continue  # the checkout itself (a test's or a script's folder, an egg-info) is not the environment
+        if any((parent / "__init__.py").is_file() for parent in where.parents):
+            continue  # a package's vendored copies (setuptools/_vendor, put on sys.path when setuptools is
+            # imported, as torch.utils.cpp_extension does): its own version says which; a process that imported
+            # it must see the build it did not make as current
         try:
             names = os.listdir(entry)
         except OSError:

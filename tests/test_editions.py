@@ -186,6 +186,22 @@ def test_the_set_up_cell_installs_the_package_pinned_to_the_commit_the_book_was_
     assert f'!= "{__version__}"' in first.source, "the cell checks resnext_teach.__version__"
 
 
+def test_a_process_that_imported_the_experiments_sees_the_environment_the_build_saw(tmp_path, monkeypatch):
+    """The build records the environment from a fresh process (scripts/book_state.py); this session has imported
+    resnext_teach.experiments (torch.utils.benchmark imports setuptools, which puts setuptools/_vendor and its
+    vendored distributions on sys.path) and here a package's vendored folder too: the fingerprint must not change,
+    or the tests that read the build's executed chapters (conftest.executed_chapter) would execute them again."""
+    import resnext_teach.experiments.speed  # noqa: F401
+
+    package = tmp_path / "somepackage"
+    (package / "_vendor" / "thing-1.0.dist-info").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(package / "_vendor"))
+    fresh = subprocess.run([sys.executable, "-c", "import book_state; print(book_state.fingerprint()['environment'])"],
+                           cwd=ROOT / "scripts", capture_output=True, text=True, check=True)
+    assert book_state.fingerprint()["environment"] == fresh.stdout.strip()
+
+
 def test_a_failed_install_shows_its_cause_and_stops_run_all_with_one_sentence(tmp_path, monkeypatch):
     """Where resnext_teach is missing and its install fails (here: a repository that does not exist, no network
     needed), the set-up cell says what it is doing, prints git's/pip's own reason (the ``fatal:`` and ``ERROR:``

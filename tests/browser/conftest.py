@@ -94,6 +94,7 @@ class Report:
     slowest_update: tuple[float, str] = (0.0, "")  # ms from the key presses to the new pane, and where
     slowest_render: tuple[float, str] = (0.0, "")  # ms in the page from a key press (or event) to the new pane
     requests_local: int = 0
+    loaded: set[str] = field(default_factory=set)  # pages loaded in the session (each made local requests)
     requests_outside: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0

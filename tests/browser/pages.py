@@ -74,7 +74,10 @@ def open_in_mode(browser, base_url: str, page_path: str, width: int, mode: str, 
     page.add_init_script(f"try {{ localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}'); }}"
                          " catch (e) {}")
     try:
+        local_before = REPORT.requests_local
         page.goto(base_url + page_path, wait_until="load")
+        if REPORT.requests_local > local_before:  # the router saw it load
+            REPORT.loaded.add(page_path)
         theme = page.evaluate("() => document.documentElement.dataset.theme")
         assert theme == mode, f"{page_path}: asked for {mode} mode, the page shows data-theme={theme!r}"
         if declared_widgets(page_path):

@@ -81,105 +81,117 @@ def first_sentence_js() -> str:
         return text.length <= 300 ? text : text.slice(0, text.lastIndexOf(' ', 300)) + '\u2026'; }"""
 
 
-@pytest.mark.parametrize("page_path", WIDGET_PAGES or ["(no widget page)"])
-def test_explorers_announce_their_result(page_path, site, browser, base_url):
-    """Each explorer has one polite live region (role=status, aria-live=polite) holding the first sentence of the
-    pane on show; moving any of its controls (with the keyboard) switches the pane and changes that text."""
-    page = open_in_mode(browser, base_url, page_path, 1280, "light")
+JS_SAID_AND_WANT = f"""box => {{ const first = {first_sentence_js()};
+    const shown = Array.from(box.querySelectorAll('.rxt-pane')).filter(p => p.checkVisibility());
+    const region = box.querySelector('[aria-live="polite"]');
+    return [region.textContent.trim(), shown.length === 1 ? first(shown[0]) : null]; }}"""
+JS_REGION_CHANGED = """([box, before]) => box.querySelector('[aria-live="polite"]').textContent.trim() !== before"""
+
+
+@probe("announce", order=70,
+       wants=lambda page, width, mode: page in WIDGET_PAGES and width == 1280 and mode == "light")
+def announcements(page, page_path: str, width: int, mode: str) -> list[str]:
+    """What the explorers' live regions get wrong when each control is moved with the keyboard and back (back
+    where it was, so that the probes after this one see every explorer at its default)."""
     problems = []
-    try:
-        boxes = page.locator(".rxt-explorer")
-        assert boxes.count(), f"{page_path}: no live explorer"
-        for i in range(boxes.count()):
-            box = boxes.nth(i)
-            name = box.locator(".rxt-pane").first.get_attribute("data-rxt-explorer")
-            where = f"{page_path} explorer {i + 1} ({name})"
-            regions = box.locator('[aria-live="polite"]')
-            if regions.count() != 1:
-                problems.append(f"{where}: {regions.count()} polite live regions, want 1")
-                continue
-            region = regions.first
-            if region.get_attribute("role") != "status" or region.get_attribute("aria-atomic") != "true":
-                problems.append(f"{where}: the live region is not role=status with aria-atomic=true")
-
-            def said_and_want():
-                return box.evaluate(f"""box => {{ const first = {first_sentence_js()};
-                    const shown = Array.from(box.querySelectorAll('.rxt-pane')).filter(p => p.checkVisibility());
-                    const region = box.querySelector('[aria-live="polite"]');
-                    return [region.textContent.trim(), shown.length === 1 ? first(shown[0]) : null]; }}""")
-
-            said, want = said_and_want()
-            if not said or said != want:
-                problems.append(f"{where}: the live region says {said!r}, the pane's first sentence is {want!r}")
-            controls = box.locator(":scope > .widget-slider, :scope > .widget-toggle-buttons")
-            for level in range(controls.count()):
-                control = controls.nth(level)
-                before = said_and_want()[0]
-                if control.locator(".noUi-handle").count():
-                    handle = control.locator(".noUi-handle")
-                    at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
-                    handle.press("ArrowLeft" if at_end else "ArrowRight")
-                else:
-                    buttons = control.locator("button")
-                    pressed = [b.get_attribute("aria-pressed") for b in buttons.all()].index("true")
-                    target = buttons.nth(1 if pressed == 0 else 0)
-                    target.focus()
-                    page.keyboard.press("Enter")
+    boxes = page.locator(".rxt-explorer")
+    assert boxes.count(), f"{page_path}: no live explorer"
+    for i in range(boxes.count()):
+        box = boxes.nth(i)
+        name = box.locator(".rxt-pane").first.get_attribute("data-rxt-explorer")
+        where = f"{page_path} explorer {i + 1} ({name})"
+        regions = box.locator('[aria-live="polite"]')
+        if regions.count() != 1:
+            problems.append(f"{where}: {regions.count()} polite live regions, want 1")
+            continue
+        region = regions.first
+        if region.get_attribute("role") != "status" or region.get_attribute("aria-atomic") != "true":
+            problems.append(f"{where}: the live region is not role=status with aria-atomic=true")
+        said, want = box.evaluate(JS_SAID_AND_WANT)
+        if not said or said != want:
+            problems.append(f"{where}: the live region says {said!r}, the pane's first sentence is {want!r}")
+        controls = box.locator(":scope > .widget-slider, :scope > .widget-toggle-buttons")
+        for level in range(controls.count()):
+            control = controls.nth(level)
+            if control.locator(".noUi-handle").count():
+                handle = control.locator(".noUi-handle")
+                at_end = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+                keys = ["ArrowLeft", "ArrowRight"] if at_end else ["ArrowRight", "ArrowLeft"]
+                moves = [lambda key=key: handle.press(key) for key in keys]
+            else:
+                buttons = control.locator("button")
+                pressed = [b.get_attribute("aria-pressed") for b in buttons.all()].index("true")
+                moves = [lambda b=b: (b.focus(), page.keyboard.press("Enter"))
+                         for b in (buttons.nth(1 if pressed == 0 else 0), buttons.nth(pressed))]
+            for move, how in zip(moves, ("moved", "moved back")):
+                before = box.evaluate(JS_SAID_AND_WANT)[0]
+                move()
                 try:
-                    page.wait_for_function("([box, before]) => { const r = box.querySelector('[aria-live=\"polite\"]');"
-                                           " return r.textContent.trim() !== before; }",
-                                           arg=[box.element_handle(), before], timeout=10_000)
+                    page.wait_for_function(JS_REGION_CHANGED, arg=[box.element_handle(), before], timeout=10_000)
                 except Exception:
-                    problems.append(f"{where}: moving control {level + 1} left the live region at {before!r}")
-                    continue
-                said, want = said_and_want()
+                    problems.append(f"{where}: control {level + 1} {how} left the live region at {before!r}")
+                    break
+                said, want = box.evaluate(JS_SAID_AND_WANT)
                 if said != want:
-                    problems.append(f"{where}: after control {level + 1} moved, the region says {said!r}, "
+                    problems.append(f"{where}: after control {level + 1} {how}, the region says {said!r}, "
                                     f"the pane's first sentence is {want!r}")
-    finally:
-        page.close()
+    return problems
+
+
+@pytest.mark.reads("announce")
+@pytest.mark.parametrize("page_path", WIDGET_PAGES or ["(no widget page)"])
+def test_explorers_announce_their_result(page_path, site, loads):
+    """Each explorer has one polite live region (role=status, aria-live=polite) holding the first sentence of the
+    pane on show; moving any of its controls (with the keyboard) switches the pane and changes that text, and so
+    does moving it back."""
+    problems = loads.read("announce", page_path, 1280, "light")
     assert not problems, "\n".join(problems)
 
 
 # ---------------------------------------------------------------------------------------------------- readouts
 
 
+@probe("readouts", order=80,
+       wants=lambda page, width, mode: page in WIDGET_PAGES and width == 1280 and mode == "light")
+def readout_problems(page, page_path: str, width: int, mode: str) -> list[str]:
+    """What is wrong with the sliders' readouts: editable, announced, in the tab order, or changed by typing."""
+    problems = []
+    sliders = page.locator(".rxt-explorer .widget-slider")
+    for i in range(sliders.count()):
+        slider = sliders.nth(i)
+        readout, handle = slider.locator(".widget-readout"), slider.locator(".noUi-handle")
+        where = f"{page_path} slider {i + 1}"
+        if not readout.count() or not readout.is_visible():
+            continue  # no readout shown: nothing to check
+        state = readout.evaluate("r => [r.isContentEditable, r.getAttribute('aria-hidden'), r.tabIndex]")
+        if state[0] or state[1] != "true" or state[2] >= 0:
+            problems.append(f"{where}: readout editable={state[0]}, aria-hidden={state[1]}, tabIndex={state[2]}")
+        before = [readout.text_content(), handle.get_attribute("aria-valuenow"),
+                  handle.get_attribute("aria-valuetext")]
+        readout.click()
+        page.keyboard.type("zzz4")
+        page.keyboard.press("Enter")
+        handle.focus()  # the view's "blur" handler, if any, runs here
+        page.wait_for_timeout(100)
+        after = [readout.text_content(), handle.get_attribute("aria-valuenow"),
+                 handle.get_attribute("aria-valuetext")]
+        if after != before or after[2] != after[0]:
+            problems.append(f"{where}: typing on the readout changed (readout, valuenow, valuetext) "
+                            f"from {before} to {after}")
+        # Tab from the handle goes to the next control, never into the readout
+        handle.focus()
+        page.keyboard.press("Tab")
+        if page.evaluate("() => !!document.activeElement.closest('.widget-readout')"):
+            problems.append(f"{where}: Tab from the handle lands in the readout")
+    return problems
+
+
+@pytest.mark.reads("readouts")
 @pytest.mark.parametrize("page_path", WIDGET_PAGES or ["(no widget page)"])
-def test_slider_readouts_are_not_editable(page_path, site, browser, base_url):
+def test_slider_readouts_are_not_editable(page_path, site, loads):
     """Each slider's readout is text, not a field: not editable, hidden from assistive technology, out of the tab
     order; clicking it and typing changes neither the readout, nor the slider, nor what the slider announces."""
-    page = open_in_mode(browser, base_url, page_path, 1280, "light")
-    problems = []
-    try:
-        sliders = page.locator(".rxt-explorer .widget-slider")
-        for i in range(sliders.count()):
-            slider = sliders.nth(i)
-            readout, handle = slider.locator(".widget-readout"), slider.locator(".noUi-handle")
-            where = f"{page_path} slider {i + 1}"
-            if not readout.count() or not readout.is_visible():
-                continue  # no readout shown: nothing to check
-            state = readout.evaluate("r => [r.isContentEditable, r.getAttribute('aria-hidden'), r.tabIndex]")
-            if state[0] or state[1] != "true" or state[2] >= 0:
-                problems.append(f"{where}: readout editable={state[0]}, aria-hidden={state[1]}, tabIndex={state[2]}")
-            before = [readout.text_content(), handle.get_attribute("aria-valuenow"),
-                      handle.get_attribute("aria-valuetext")]
-            readout.click()
-            page.keyboard.type("zzz4")
-            page.keyboard.press("Enter")
-            handle.focus()  # the view's "blur" handler, if any, runs here
-            page.wait_for_timeout(100)
-            after = [readout.text_content(), handle.get_attribute("aria-valuenow"),
-                     handle.get_attribute("aria-valuetext")]
-            if after != before or after[2] != after[0]:
-                problems.append(f"{where}: typing on the readout changed (readout, valuenow, valuetext) "
-                                f"from {before} to {after}")
-            # Tab from the handle goes to the next control, never into the readout
-            handle.focus()
-            page.keyboard.press("Tab")
-            if page.evaluate("() => !!document.activeElement.closest('.widget-readout')"):
-                problems.append(f"{where}: Tab from the handle lands in the readout")
-    finally:
-        page.close()
+    problems = loads.read("readouts", page_path, 1280, "light")
     assert not problems, "\n".join(problems)
 
 
