@@ -15,11 +15,19 @@ import jupytext
 from nbclient import NotebookClient
 
 
+def execute(path: Path, timeout: int = 600):
+    """Execute one notebook in its own folder, as the build does; return it with its outputs."""
+    nb = jupytext.read(path)  # a MyST Markdown notebook (or an .ipynb)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return nb
+
+
 def run(path: Path, timeout: int = 600) -> tuple[float, list[str]]:
     """Execute one notebook in its own folder; return (seconds, problems)."""
-    nb = jupytext.read(path)  # a MyST Markdown notebook (or an .ipynb)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    nb = execute(path, timeout)
     seconds = time.perf_counter() - start
     problems = []
     for i, cell in enumerate(nb.cells):
