@@ -11,7 +11,6 @@ Outputs come from the last build's executed copy (`_build/jupyter_execute/`), or
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import jupytext
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
-from reading_time import Reading  # noqa: E402
+from reading_time import Reading
 
 _WORD = re.compile(r"\S+")
 _TAG = re.compile(r"<[^>]+>")
@@ -28,7 +27,7 @@ _NO_OUTPUT = {"hide-output", "remove-output", "remove-cell"}
 
 
 def _prose_words(text: str) -> int:
-    text = re.sub(r"\$\$.*?\$\$", " F ", text, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$", " F ", text, flags=re.DOTALL)
     text = re.sub(r"\$[^$\n]+\$", " F ", text)
     text = re.sub(r"\{[a-z:-]+\}`[^`]*`", " G ", text)  # roles ({glue:text}, {ref}, {cite}...)
     text = re.sub(r"\]\([^)]*\)", "]", text)  # link targets
@@ -68,7 +67,7 @@ def count(source: Path, executed) -> Reading:
         tags = set(cell.metadata.get("tags", []))
         if cell.cell_type == "markdown":
             exercises += text.count("```{exercise}")
-            parts = re.split(r"```\{solution-(?:start|end)\}.*?```", text, flags=re.S)
+            parts = re.split(r"```\{solution-(?:start|end)\}.*?```", text, flags=re.DOTALL)
             marks = re.findall(r"```\{solution-(start|end)\}", text)
             visible = []
             for i, part in enumerate(parts):
