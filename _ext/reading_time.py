@@ -25,6 +25,10 @@ PROSE_WPM = 200
 CODE_WPM = 150
 EXPLORER_MINUTES = 2
 EXERCISE_MINUTES = 5
+# The budget a class can keep (issue 21): a chapter is one sitting, and the whole book (chapters and the timing
+# appendix they link) a course's share of reading. tests/test_reading_time.py holds the built book to it.
+CHAPTER_WORD_BUDGET = 4_500
+BOOK_WORD_BUDGET = 26_000
 ROLE = "time-needed"
 
 _WORD = re.compile(r"\S+")

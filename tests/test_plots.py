@@ -1,6 +1,8 @@
 """``resnext_teach.book.plots``: every label a plot writes comes from the objects it is given (the chapters call
 these functions from their hide-input cells)."""
 
+import base64
+import re
 from types import SimpleNamespace
 
 import matplotlib.pyplot as plt
@@ -79,3 +81,18 @@ def test_groups_sweep_figure_is_relative_to_the_dense_layer():
     assert list(flops.get_ydata()) == [1.0, 0.25]  # multiply-adds over the dense layer's
     assert right.lines[-1].get_ydata()[0] == 2.0  # the peak, in G multiply-adds per second
     plt.close(fig)
+
+
+def test_bottleneck_row_wraps_one_legible_picture_per_block_each_with_its_alt_text():
+    with torch.device("meta"):
+        blocks = {"ResNet": ResNeXtBottleneck(256, 64, cardinality=1, bottleneck_width=64),
+                  "ResNeXt": ResNeXtBottleneck(256, 64, cardinality=32, bottleneck_width=4)}
+    page = plots.bottleneck_row(blocks)._repr_html_()
+    assert "flex-wrap:wrap" in page and page.count("<img ") == 2
+    assert 'alt="ResNet: conv1 1x1 from 256 to 64 channels (16,384 weights)' in page
+    assert "conv2 3x3 from 128 to 128 channels in 32 groups (4,608 weights)" in page
+    # each picture keeps its own size (a 5-inch figure), so its 9-point labels do not shrink with a wide row
+    width = re.search(r'width="([\d.]+)pt"', base64.b64decode(re.findall(r"base64,([^\"]+)", page)[0]).decode())
+    assert 300 <= float(width.group(1)) <= 400
+    with pytest.raises(ValueError, match="blocks is empty"):
+        plots.bottleneck_row({})

@@ -81,3 +81,14 @@ def test_pages_editions_and_guide_show_the_computed_times():
         edition = json.loads((ROOT / "_build" / "notebooks" / f"{doc}.ipynb").read_text(encoding="utf-8"))
         assert any(f"**Time needed**: {sentence}." in "".join(c["source"]) for c in edition["cells"]), doc
         assert f"({sentence})" in guide, f"the instructor guide does not quote {doc}'s time"
+
+
+@pytest.mark.book
+def test_every_chapter_is_one_sitting_and_the_book_keeps_its_budget():
+    """Counted on the built pages (prose, visible code and outputs; solutions and folded code not counted)."""
+    readings = json.loads((ROOT / "_build" / "reading-time.json").read_text())
+    book = {doc: r["words"] for doc, r in readings.items() if doc.startswith("chapters/") or doc == "timing"}
+    assert len([d for d in book if d.startswith("chapters/")]) == len(CHAPTERS)
+    over = {doc: words for doc, words in book.items() if words > reading_time.CHAPTER_WORD_BUDGET}
+    assert not over, f"over {reading_time.CHAPTER_WORD_BUDGET:,} words: {over}"
+    assert sum(book.values()) < reading_time.BOOK_WORD_BUDGET, f"the book has {sum(book.values()):,} words: {book}"

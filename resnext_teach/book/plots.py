@@ -2,6 +2,7 @@
 (and ``plt.show()``), so a reader who unfolds it reads one line instead of thirty lines of axes and colours.
 
 * ``bottleneck_figure``  - chapter 4: ResNet's and ResNeXt's bottleneck, layer by layer with their weights
+* ``bottleneck_row``     - the same blocks as separate pictures in a row that wraps on a phone (legible at 390 px)
 * ``timing_figure``      - chapter 4: single ``time.time()`` calls against medians of interleaved rounds
 * ``roofline_figure``    - chapter 5: every distinct convolution of the recorded campaign under the roofline
 * ``training_curves``    - chapter 6: training loss and test accuracy per epoch, every seed and their mean
@@ -15,6 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import base64
+import html
+import io
+
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -27,7 +32,7 @@ from ..experiments.runs import Run
 from ..timing import Timings
 from ..validation import check_choice, check_instance, check_list, check_positive_int, check_real, describe
 
-__all__ = ["bottleneck_figure", "timing_figure", "roofline_figure", "training_curves", "groups_sweep_figure"]
+__all__ = ["FigureRow", "bottleneck_row", "bottleneck_figure", "timing_figure", "roofline_figure", "training_curves", "groups_sweep_figure"]
 
 
 def _check_mapping(name: str, value: object, what: str) -> None:
@@ -86,6 +91,50 @@ def bottleneck_figure(blocks: Mapping[str, ResNeXtBottleneck]) -> Figure:
         _draw_block(ax, block, title)
     fig.tight_layout()
     return fig
+
+
+class FigureRow:
+    """Pictures side by side that wrap, one above the other, where the page is too narrow for them (a phone): each
+    keeps its own size, so its labels stay legible instead of shrinking with the row. Shows itself in a notebook,
+    in Colab and on the built page (``_repr_html_``); each picture is an image with its alt text."""
+
+    def __init__(self, pictures: Mapping[str, Figure]):
+        _check_mapping("pictures", pictures, "alt text -> matplotlib Figure")
+        self._images = []
+        for alt, fig in pictures.items():
+            check_instance(f"pictures[{describe(alt)}]", fig, Figure, "matplotlib Figure")
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="svg", facecolor="white")
+            plt.close(fig)
+            self._images.append((str(alt), base64.b64encode(buffer.getvalue()).decode("ascii")))
+
+    def _repr_html_(self) -> str:
+        images = "".join(
+            f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}" '
+            'style="max-width:100%; height:auto; background:#fff">' for alt, data in self._images)
+        return f'<div class="rxt-figure-row" style="display:flex; flex-wrap:wrap; gap:8px">{images}</div>'
+
+
+def _describe_block(title: str, block: ResNeXtBottleneck) -> str:
+    layers = []
+    for name in ("conv1", "conv2", "conv3"):
+        conv = getattr(block, name)
+        k = conv.kernel_size[0]
+        grouped = f" in {conv.groups} groups" if conv.groups > 1 else ""
+        layers.append(f"{name} {k}x{k} from {conv.in_channels} to {conv.out_channels} channels{grouped} "
+                      f"({conv.weight.numel():,} weights)")
+    shortcut = "an identity shortcut" if block.downsample is None else "a projection shortcut"
+    return f"{title}: " + ", then ".join(layers) + f", each followed by BatchNorm; {shortcut} added before the last ReLU."
+
+
+def bottleneck_row(blocks: Mapping[str, ResNeXtBottleneck]) -> FigureRow:
+    """``bottleneck_figure`` for each block of ``{title: block}``, as a ``FigureRow`` whose alt texts name every
+    layer, its channels, groups and weights."""
+    _check_mapping("blocks", blocks, "title -> ResNeXtBottleneck")
+    for title, block in blocks.items():
+        check_instance(f"blocks[{describe(title)}]", block, ResNeXtBottleneck, "ResNeXtBottleneck")
+    return FigureRow({_describe_block(str(title), block): bottleneck_figure({title: block})
+                      for title, block in blocks.items()})
 
 
 def timing_figure(single_shots: Mapping[str, Sequence[float]], timings: Timings) -> Figure:

@@ -52,6 +52,7 @@
     document.querySelectorAll(".bd-article .rxt-scroll, .bd-article .rxt-explorer .rxt-pane").forEach(function (el) {
       var pane = el.classList.contains("rxt-pane");
       var overflows = el.offsetParent !== null && el.scrollWidth > el.clientWidth + 1;
+      if (!pane) el.classList.toggle("rxt-overflowing", overflows);  // shows the visible cue (a11y.css)
       if (overflows) {
         var box = pane && el.closest(".rxt-explorer");
         var title = box && box.querySelector(".widget-html-content b");
