@@ -7,10 +7,12 @@ the HTML page shows in its place:
 * ``{glue:text}`name:fmt``` -> the value the build glued, formatted as myst-nb formats it on the page;
 * ``{cite:p}`key``` -> "(Xie et al., 2017)", linked to the book's references page;
 * ``{ref}`label``` -> a link to that section (or "Exercise 2.3") of the HTML book;
-* ``(label)=`` lines -> nothing; ```` ```{exercise} ```` -> "**Exercise 2.3**" and the question;
+* ``(label)=`` lines -> nothing;
   ```` ```{admonition} Title ```` -> a block quote headed by the title;
+* ``{exercise}`` -> a heading "### Exercise 2.3" (so the notebook's table of contents lists it) and its question;
 * solutions (``{solution-start}`` ... ``{solution-end}``, or ``{solution}``) -> moved to a "Solutions" section at
-  the end of the Colab edition, left out of the student edition (which is the Colab edition cut before it);
+  the end of the Colab edition, their code under ``if SHOW_SOLUTIONS:`` (False until the reader sets it, so Run
+  all prints no answer); left out of the student edition (which is the Colab edition cut before them);
 * the set-up cell -> one that installs ``resnext-teach[book]`` pinned to the commit the book was built from;
 * a cell tagged ``remove-input`` whose output is Markdown -> that Markdown (what the page shows);
 * a hidden cell that only hands values to the prose (``prose(...)``/``glue(...)`` calls) -> nothing: the
@@ -32,6 +34,12 @@ from pathlib import Path
 import nbformat
 
 SOLUTIONS_HEADING = "## Solutions"
+SHOW_SOLUTIONS = "SHOW_SOLUTIONS"  # the flag a Colab edition's solutions wait for
+STUDENT_NOTE = (
+    "> **Student edition.** This is the chapter with its exercises and without their worked solutions. Answer each "
+    "exercise in its cell and run the check under it: it says *Correct*, gives a hint, or says what it expected. "
+    "The solutions are public (the book's web page and its Colab edition show them, and the `resnext_teach` package "
+    "computes every answer): the exercises are for practice, and an instructor who grades them says how.\n")
 ROLE = re.compile(r"\{(?P<name>[a-z][\w:-]*)\}`(?P<body>[^`]*)`")
 LABEL_LINE = re.compile(r"^\([^)\s]+\)=[ \t]*(\n|$)", re.M)
 DIRECTIVE = re.compile(
@@ -178,7 +186,8 @@ class _Converter:
             options, content = _options(m.group("body"))
             if name == "exercise":
                 number = self.book.exercise_numbers[options["label"]]
-                title = f"**Exercise {number}**" + (f" ({self.inline(arg)})" if arg else "")
+                # a heading, so that the notebook's table of contents lists the exercises (Colab shows it)
+                title = f"### Exercise {number}" + (f" ({self.inline(arg)})" if arg else "")
                 pieces.append(("text", f"{title}\n\n{content}\n"))
             elif name == "admonition":
                 pieces.append(("text", _quote(f"**{arg}**\n\n{content}") + "\n"))
@@ -219,6 +228,7 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
     current: list[nbformat.NotebookNode] | None = None  # cells of the solution being collected
     setup_done = False
     exercises = exercise_labels(nb)
+    verdicts: dict[str, list[str]] = {}  # solution label -> the verdicts its checks showed when the build ran it
 
     def emit(cell: nbformat.NotebookNode) -> None:
         (current if current is not None else body).append(cell)
@@ -251,6 +261,8 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
             if shown is not None:
                 emit(nbformat.v4.new_markdown_cell(conv.inline(shown)))
                 continue
+            if current is not None and executed is not None:  # a worked solution: what its check said in the build
+                verdicts.setdefault(solutions[-1][0], []).extend(_verdicts(executed.cells[index]))
             code = nbformat.v4.new_code_cell(cell.source)
             if tags & {"hide-input", "remove-input", "remove-cell"}:
                 code.metadata["jupyter"] = {"source_hidden": True}  # JupyterLab: collapsed input
@@ -263,6 +275,12 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
     unknown = [label for label, _ in solutions if label not in exercises]
     if unknown:
         raise EditionError(f"{docname}: solutions for unknown exercises {unknown}")
+    if executed is not None:  # a worked solution that its own check does not call correct fails the build
+        for label, cells in solutions:
+            said = verdicts.get(label, [])
+            if any(c.cell_type == "code" for c in cells) and (not said or set(said) != {"Correct!"}):
+                raise EditionError(f"{docname}: the worked solution to Exercise {book.exercise_numbers[label]} "
+                                   f"must end with its check saying Correct!; the build's run showed {said or 'no check'}")
 
     # The note under the title: where the page lives, and where its numbers come from.
     first_heading = next((i for i, c in enumerate(body) if c.cell_type == "markdown" and c.source.lstrip().startswith("#")), None)
@@ -273,15 +291,22 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
 
     numbers = [str(book.exercise_numbers[label]) for label in exercises if label in book.exercise_numbers]
     about = {"page": docname, "exercises": numbers}  # what `resnext-teach grade` expects in a submission
-    student = _notebook(nb, body, {**about, "edition": "student"})
+    student_body = list(body)
+    if first_heading is not None and exercises:  # its first lines say what it is and what it leaves out
+        title, _, rest = body[first_heading].source.partition("\n")
+        student_body[first_heading] = nbformat.from_dict(body[first_heading])
+        student_body[first_heading].source = f"{title}\n\n{STUDENT_NOTE}\n{rest}"
+    student = _notebook(nb, student_body, {**about, "edition": "student"})
     tail: list[nbformat.NotebookNode] = []
     if solutions:
         tail.append(nbformat.v4.new_markdown_cell(
-            f"{SOLUTIONS_HEADING}\n\nTry each exercise before you read its solution. Run these cells after the rest "
-            "of the notebook: they use what the chapter's cells defined."))
+            f"{SOLUTIONS_HEADING}\n\nTry each exercise before you read its solution. The solutions' cells do nothing "
+            f"until you ask: set `{SHOW_SOLUTIONS} = True` in the next cell and run the cells below it (they use what "
+            "the chapter's cells defined), so that *Run all* never prints an answer."))
+        tail.append(nbformat.v4.new_code_cell(f"{SHOW_SOLUTIONS} = False  # True: the cells below run the worked solutions"))
         for label, cells in solutions:
             tail.append(nbformat.v4.new_markdown_cell(f"### Solution to Exercise {book.exercise_numbers[label]}"))
-            tail.extend(cells)
+            tail.extend(_on_request(cell, book.exercise_numbers[label]) for cell in cells)
     colab = _notebook(nb, body + tail, {**about, "edition": "colab"})
     for edition in (colab, student):
         leftover = [(i, m.group(0)) for i, c in enumerate(edition.cells) if c.cell_type == "markdown"
@@ -289,6 +314,36 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
         if leftover:
             raise EditionError(f"{docname}: MyST markup left in the edition: {leftover[:5]}")
     return Edition(colab=colab, student=student, exercises=exercises)
+
+
+_VERDICT = re.compile(r'class="rxt-feedback".*?<b>\S+ (Correct!|Not yet\.|Your turn\.)</b>', re.S)
+
+
+def _verdicts(cell: nbformat.NotebookNode) -> list[str]:
+    """The exercise verdicts ("Correct!", "Not yet.", "Your turn.") a code cell's outputs show."""
+    found = []
+    for out in cell.get("outputs", []):
+        html = out.get("data", {}).get("text/html", "")
+        found += _VERDICT.findall("".join(html) if isinstance(html, list) else html)
+    return found
+
+
+def _on_request(cell: nbformat.NotebookNode, number: str) -> nbformat.NotebookNode:
+    """A solution's code cell that runs only when the reader set ``SHOW_SOLUTIONS``; its markdown as it is."""
+    if cell.cell_type != "code" or not cell.source.strip():
+        return cell
+    if re.search(r"^\s*[%!]", cell.source, re.MULTILINE):
+        raise EditionError(f"Exercise {number}: a solution cell uses IPython magic, which cannot run inside `if`")
+    copy = nbformat.from_dict(cell)
+    lines = cell.source.splitlines()
+    last = ast.parse(cell.source).body[-1]
+    if isinstance(last, ast.Expr):  # a cell shows its last value; inside `if` it would not: display it
+        end, first = lines[last.end_lineno - 1], last.lineno - 1  # the closing parenthesis first, then the opening
+        lines[last.end_lineno - 1] = end[:last.end_col_offset] + ")" + end[last.end_col_offset:]
+        lines[first] = lines[first][:last.col_offset] + "display(" + lines[first][last.col_offset:]
+    body = "\n".join(("    " + line) if line.strip() else "" for line in lines)
+    copy.source = f"if {SHOW_SOLUTIONS}:  # Exercise {number}'s worked solution\n{body}"
+    return copy
 
 
 def only_hands_values_to_prose(source: str) -> bool:

@@ -99,7 +99,11 @@ for cell in nb.cells:
             env = json.loads(out["text"].split("RXT-ENV ", 1)[1])
         if out.get("name") == "stderr":
             stderr.append(out["text"][:300])
-print(json.dumps({"seconds": seconds, "env": env, "stderr": stderr}))
+# what the Solutions section showed on Run all (its cells wait for SHOW_SOLUTIONS: nothing)
+tail = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## Solutions")),
+            len(nb.cells) - 1)
+shown = [o for c in nb.cells[tail:-1] for o in c.get("outputs", [])]
+print(json.dumps({"seconds": seconds, "env": env, "stderr": stderr, "solutions_shown": len(shown)}))
 """
 
 

@@ -2,7 +2,8 @@
 (Colab ignores them), executed top to bottom in an environment like Colab's (tests/colab_env.py).
 
 Running a Colab edition runs every cell of the student edition too, in the same order: the student edition is the
-Colab edition cut before its "Solutions" section (tests/test_editions.py checks that), so it is not run twice.
+Colab edition cut before its "Solutions" section (tests/test_editions.py checks that), so it is not run twice. The
+Solutions section runs too, and must show nothing: its cells wait for ``SHOW_SOLUTIONS`` (Run all prints no answer).
 Each edition is executed once, in the background from the start of the session (`colab_env.ColabRuns`, started by
 tests/conftest.py when these tests are selected), one at a time, the longest first, while other tests run; each
 test reads its chapter's report. Execution times are printed, not asserted (benchmarks/chapter_times.py reports them).
@@ -61,6 +62,7 @@ def check_env(report: dict, python: Path) -> None:
 def test_edition_runs_top_to_bottom_with_tags_ignored_in_a_colab_like_environment(runs, python, chapter):
     report = runs.report(edition(chapter))  # its tags dropped, run alone in an empty folder
     check_env(report, python)
+    assert report["solutions_shown"] == 0, "Run all printed a worked solution: its cells must wait for the flag"
     print(f"{chapter.stem}: {report['seconds']:.1f} s in the Colab-like environment")
 
 

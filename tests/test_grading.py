@@ -185,7 +185,7 @@ def _chapter_like(*extra: str, answer: str = "None") -> nbformat.NotebookNode:
                 new_markdown_cell("## Exercises\n\n**Exercise 1.1**\n\nCount the parameters."),
                 new_code_cell("from resnext_teach.book.exercises.convolution import check_params_exercise\n\n"
                               f"answer = {answer}  # replace None with your answer\ncheck_params_exercise(answer)"),
-                new_markdown_cell("**Exercise 1.2**\n\nCount the multiply-accumulates."),
+                new_markdown_cell("### Exercise 1.2\n\nCount the multiply-accumulates."),  # the editions' form
                 new_code_cell("from resnext_teach.book.exercises.convolution import check_macs_exercise\n\n"
                               "answer = None  # replace None with your answer\ncheck_macs_exercise(answer)")]
     return nb

@@ -64,7 +64,7 @@ def test_student_export_copies_the_student_editions_which_keep_every_check_and_n
         text = "\n".join(c.source for c in student.cells)
         assert "{solution" not in text and "Solution to" not in text
         chapter = read_chapter(path)
-        assert re.findall(r"^\*\*Exercise (\d+)\.\d+\*\*", text, re.M) == [str(chapter.number)] * len(chapter.exercises)
+        assert re.findall(r"^### Exercise (\d+)\.\d+", text, re.M) == [str(chapter.number)] * len(chapter.exercises)
         # every check called in the chapter's exercise cells is still called (with the student's answer)
         checks = set(re.findall(r"(check_\w+)\(answer\b", "\n".join(c.source for c in original.cells)))
         assert checks and all(f"{name}(answer" in text for name in checks)

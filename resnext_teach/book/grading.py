@@ -3,7 +3,7 @@
 ``resnext-teach grade`` (``book/cli.py``) calls ``run_notebook`` for each submission; ``book/grades.py`` writes
 the table and the feedback. What a run does:
 
-1. reads the notebook and finds its exercises: the "**Exercise N.M**" paragraphs of the student edition (and the
+1. reads the notebook and finds its exercises: the "### Exercise N.M" headings of the student edition (and the
    list the build writes into the notebook's metadata, ``metadata.resnext_teach.exercises``); every code cell
    from an exercise's paragraph to the next exercise or heading belongs to that exercise;
 2. starts a kernel on this Python (``sys.executable``) in an empty temporary folder, runs a first cell of its own
@@ -43,7 +43,8 @@ CORRECT, NOT_YET, UNANSWERED, ERROR = "correct", "not yet", "unanswered", "error
 NOT_A_SANDBOX = ("This is not a sandbox: each notebook runs as you, with your files and network. "
                  "Grade untrusted work inside a container.")
 
-_EXERCISE = re.compile(r"^\*\*Exercise (?P<number>\d+\.\d+)\*\*", re.MULTILINE)
+# "### Exercise 2.3" (the editions' heading) or "**Exercise 2.3**" (editions built before it was a heading)
+_EXERCISE = re.compile(r"^(?:#{1,6} |\*\*)Exercise (?P<number>\d+\.\d+)\b", re.MULTILINE)
 _HEADING = re.compile(r"^#{1,6} ", re.MULTILINE)
 _CHAPTER = re.compile(r"^# Chapter (?P<number>\d+):", re.MULTILINE)
 
