@@ -51,3 +51,4 @@ def test_executed_chapter_raises_the_explained_errors_and_glues_reference_number
     assert (glued["convs_aggregated"], glued["convs_concatenated"], glued["convs_grouped"]) == ("96", "65", "3")
     assert (glued["n_projections_50"], glued["n_blocks_50"], glued["v15_conv1_factor"]) == ("4", "16", "4")
     assert "ValueError: out_channels must be divisible by groups" in printed
+    assert "ValueError: groups=8 must divide out_channels=28" in printed
