@@ -4,7 +4,7 @@
 * ``bottleneck_figure``  - chapter 4: ResNet's and ResNeXt's bottleneck, layer by layer with their weights
 * ``bottleneck_row``     - the same blocks as separate pictures in a row that wraps on a phone (legible at 390 px)
 * ``roofline_figure``    - chapter 5: every distinct convolution of the recorded campaign under the roofline
-* ``training_curves``    - chapter 6: training loss and test accuracy per epoch, every seed and their mean
+* ``training_curves``    - chapter 7: training loss and test accuracy per epoch, every seed and their mean
 * ``groups_sweep_figure`` - chapter 6: the recorded groups sweep, relative time and achieved rate
 
 Each draws with ``pyplot`` (so a notebook shows it inline) and returns the figure; every number in a label comes
