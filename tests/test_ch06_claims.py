@@ -177,7 +177,7 @@ def test_chapter_notebook_structure():
     for claim in ("ch6-claim1", "ch6-claim3", "ch6-claim4"):
         assert f"({claim})=" in markdown
     labels = [line.split()[-1] for line in markdown.splitlines() if line.startswith(":label: ch6-ex-")]
-    assert labels == ["ch6-ex-cut", "ch6-ex-jacobian", "ch6-ex-intensity"]
+    assert labels == ["ch6-ex-cut", "ch6-ex-jacobian", "ch6-ex-intensity", "ch6-ex-why"]
     for label in labels:
         assert f"```{{solution-start}} {label}" in markdown
     checks = {"check_parameter_cut", "check_jacobian_zeros", "check_intensity"}

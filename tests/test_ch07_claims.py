@@ -59,7 +59,7 @@ def test_chapter_notebook_structure():
     for claim in ("ch6-claim1-accuracy", "ch6-claim2", "ch6-claim5"):
         assert f"({claim})=" in markdown
     labels = [line.split()[-1] for line in markdown.splitlines() if line.startswith(":label: ch7-ex-")]
-    assert labels == ["ch7-ex-test-images", "ch7-ex-step", "ch7-ex-pairs"]
+    assert labels == ["ch7-ex-test-images", "ch7-ex-step", "ch7-ex-pairs", "ch7-ex-why"]
     for label in labels:
         assert f"```{{solution-start}} {label}" in markdown
     checks = {"check_test_images", "check_training_macs", "check_channel_pairs"}
