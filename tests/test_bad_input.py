@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import itertools
 import math
 import pkgutil
 import re
@@ -331,7 +332,36 @@ class _BrokenRepr:
         raise RuntimeError("a broken repr")
 
 
+class _RaisingNumber(float):  # a number whose conversions raise (a student's own class, a broken library type)
+    def __float__(self):
+        raise RuntimeError("no float")
+
+    __int__ = __index__ = __float__
+
+    def __eq__(self, other):
+        raise RuntimeError("no comparison")
+
+    __hash__ = float.__hash__
+
+
+class _RaisingList(list):  # a list whose length and iteration raise
+    def __iter__(self):
+        raise RuntimeError("no iteration")
+
+    def __len__(self):
+        raise RuntimeError("no length")
+
+
+class _Endless:  # claims three items, never stops giving them
+    def __iter__(self):
+        return itertools.count()
+
+    def __len__(self):
+        return 3
+
+
 BAD_ANSWERS = [
+    _RaisingNumber(3.0), _RaisingList([1, 2]), _Endless(), itertools.count(),
     math.nan, math.inf, -math.inf, 10**400, -(10**400), True, np.nan, np.bool_(True), "", "72", "nan", b"72", 3 + 4j,
     object(), _BrokenRepr(), Ellipsis, {}, {"A": 1}, [], [[]], [None], [math.nan], [[1, 2], [3]], range(10**400),
     {1: 2}, np.array([1.5, 2.5]), torch.tensor(math.nan), torch.zeros(2, 3), torch.tensor([True]), [torch.tensor(1)],
