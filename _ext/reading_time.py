@@ -11,7 +11,8 @@ which quotes the same role). The rates:
 * an exercise: 5 minutes to solve, on top of reading its question.
 
 Not counted: folded code (``hide-input``), removed cells, solutions (closed dropdowns), math's markup (a formula
-counts as one word), pictures.
+counts as one word), pictures, an HTML output's styles and scripts, and its ``<noscript>`` text (shown only where
+JavaScript is off, in place of what the script shows).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ BOOK_WORD_BUDGET = 26_000
 ROLE = "time-needed"
 
 _WORD = re.compile(r"\S+")
-_TAG = re.compile(r"<style[^>]*>.*?</style>|<script[^>]*>.*?</script>|<[^>]+>", re.S)  # styles and scripts are not read
+_TAG = re.compile(r"<(style|script|noscript)[^>]*>.*?</\1>|<[^>]+>", re.S)  # styles, scripts, no-JS text: not read
 _SMALL = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 

@@ -96,7 +96,8 @@ def test_every_chapter_is_one_sitting_and_the_book_keeps_its_budget():
 
 
 def test_a_styled_tables_css_is_not_read():
-    table = '<style scoped>td { padding: 0 1em; text-align: right }</style><table><tr><td>one two</td></tr></table>'
+    table = ('<style scoped>td { padding: 0 1em; text-align: right }</style><table><tr><td>one two</td></tr></table>'
+             '<noscript>Run the notebook for feedback.</noscript><script>var x = 1;</script>')
     page = new_document("page")
     page += nodes.raw("", table, format="html")
     assert count(page).prose_words == 2
