@@ -297,7 +297,7 @@ def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, d
     if first_heading is not None and exercises:  # its first lines say what it is and what it leaves out
         title, _, rest = body[first_heading].source.partition("\n")
         student_body[first_heading] = nbformat.from_dict(body[first_heading])
-        student_body[first_heading].source = f"{title}\n\n{STUDENT_NOTE}\n{rest}"
+        student_body[first_heading].source = f"{title}\n\n{STUDENT_NOTE}{rest}"
     student = _notebook(nb, student_body, {**about, "edition": "student"})
     tail: list[nbformat.NotebookNode] = []
     if solutions:

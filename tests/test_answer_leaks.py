@@ -2,8 +2,8 @@
 nowhere in its chapter before the exercise: not in the HTML page's prose, outputs or explorers (their panes and
 every position's data), and not in the notebook editions' text.
 
-Which answers can leak: a whole number from 1,000 up (written "71,456" or "71456"), and a real number, read as any
-number written with three or more significant digits within the exercise's tolerance ("48.7" for 48.72 %). Small
+Which answers can leak: a whole number from 1,000 up (written "71,456" or "71456"), and a real number: any number
+written with three or more significant digits that the exercise's check would accept ("48.7" for 48.72 %). Small
 whole numbers (a width of 4, 32 groups), sets, tuples and letters occur in every chapter as ordinary values and are
 not tested here; each exercise's question says what it asks that the page does not show (issue 22's note).
 
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import pkgutil
 import re
 from pathlib import Path
@@ -38,10 +39,27 @@ NUMBER = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?")
 pytestmark = pytest.mark.book
 
 
-def check_function(name: str):
-    found = [getattr(m, name) for m in MODULES if callable(getattr(m, name, None))]
-    assert len(found) == 1, f"{name}: found in {len(found)} exercise modules"
-    return found[0]
+def check_function(name: str, imported: dict[str, str]):
+    """The check function ``name`` (or ``alias.name``), found where the chapter's cells import it from."""
+    owner, _, attr = name.rpartition(".")
+    module = importlib.import_module(imported[owner] if owner else imported[attr])
+    return getattr(module, attr)
+
+
+def imports_of(path: Path) -> dict[str, str]:
+    """Name or alias -> module, for every exercise module a chapter's cells import from."""
+    found = {}
+    for cell in read_source(path).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(exercises.__name__):
+                for alias in node.names:
+                    submodule = f"{node.module}.{alias.name}"
+                    is_module = importlib.util.find_spec(submodule) is not None if node.module == exercises.__name__ \
+                        else False
+                    found[alias.asname or alias.name] = submodule if is_module else node.module
+    return found
 
 
 def spec_of(function) -> Exercise:
@@ -53,7 +71,7 @@ def spec_of(function) -> Exercise:
 
 def exercise_checks(path: Path) -> list[tuple[str, Exercise, dict]]:
     """``(label, spec, settings)`` for each exercise of a chapter: the check its cells call, with their settings."""
-    found, current = [], None
+    found, current, imported = [], None, imports_of(path)
     for cell in read_source(path).cells:
         if cell.cell_type == "markdown":
             for m in re.finditer(r"```\{exercise\}[^\n]*\n:label: (\S+)", cell.source):
@@ -63,10 +81,13 @@ def exercise_checks(path: Path) -> list[tuple[str, Exercise, dict]]:
         elif current is not None:
             for node in ast.walk(ast.parse(cell.source)):
                 if isinstance(node, ast.Call):
-                    name = getattr(node.func, "id", None) or getattr(node.func, "attr", "")
+                    func = node.func
+                    name = getattr(func, "id", None) or getattr(func, "attr", "")
                     if name.startswith("check_"):
+                        if isinstance(func, ast.Attribute):
+                            name = f"{func.value.id}.{name}"
                         settings = {k.arg: ast.literal_eval(k.value) for k in node.keywords}
-                        found.append((current, spec_of(check_function(name)), settings))
+                        found.append((current, spec_of(check_function(name, imported)), settings))
     return found
 
 
@@ -74,14 +95,9 @@ def leaks(text: str, spec: Exercise, expected: object) -> list[str]:
     """The places where ``text`` writes ``expected`` (empty for answers this test does not look for)."""
     if isinstance(spec.reader, Whole) and isinstance(expected, int) and abs(expected) >= 1000:
         return [t for t in NUMBER.findall(text) if t.replace(",", "") == str(expected)]
-    if isinstance(spec.reader, Approx) and isinstance(expected, float):
-        tolerance = spec.reader.rel * abs(expected)
-        written = []
-        for token in NUMBER.findall(text):
-            digits = token.replace(",", "").replace(".", "").lstrip("0")
-            if len(digits) >= 3 and abs(float(token.replace(",", "")) - expected) <= max(tolerance, 0.05):
-                written.append(token)
-        return written
+    if isinstance(spec.reader, Approx) and isinstance(expected, float):  # a number its check would call right
+        return [t for t in NUMBER.findall(text) if len(t.replace(",", "").replace(".", "").lstrip("0")) >= 3
+                and spec.reader.same(float(t.replace(",", "")), expected)]
     return []
 
 

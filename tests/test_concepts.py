@@ -64,3 +64,11 @@ def test_every_chapter_asks_a_question_of_why_and_shows_its_options_from_the_pac
         question = concepts.choices(CHECKS[asked[0]]).question
         prose = " ".join("\n".join(c.source for c in cells if c.cell_type == "markdown").split())
         assert question in prose, f"{path.name}: the exercise does not ask {question!r} as the package declares it"
+
+
+def test_each_question_named_answers_a_letter_outside_its_options_with_the_options():
+    for feedback in (concepts.check_why_weights_are_shared("Z"), concepts.check_what_mixes_groups("Z"),
+                     concepts.check_why_fix_the_budget("Z"), concepts.check_why_dense_1x1("Z"),
+                     concepts.check_why_not_faster_on_a_gpu("Z"), concepts.check_why_not_32_times_faster("Z"),
+                     concepts.check_why_several_seeds("Z")):
+        assert not feedback and "A, B, C, D" in feedback.message

@@ -130,7 +130,7 @@ def test_solutions_are_collected_at_the_end_and_the_student_edition_is_the_rest(
     colab, without = edition(page), student(page)
     heading = next(i for i, c in enumerate(colab.cells) if c.source.startswith(editions.SOLUTIONS_HEADING))
     first = next(i for i, c in enumerate(colab.cells) if c.source.startswith("# "))
-    assert without.cells[first].source.replace(editions.STUDENT_NOTE + "\n", "", 1) == colab.cells[first].source
+    assert without.cells[first].source.replace("\n" + editions.STUDENT_NOTE, "", 1) == colab.cells[first].source
     assert without.cells[first].source.split("\n\n")[1].startswith("> **Student edition.**"), (
         "the student edition says in its first lines what it is and what it leaves out")
     assert [c.source for i, c in enumerate(colab.cells[:heading]) if i != first] == [

@@ -77,6 +77,7 @@ def test_bottleneck_row_wraps_one_legible_picture_per_block_each_with_its_alt_te
                   "ResNeXt": ResNeXtBottleneck(256, 64, cardinality=32, bottleneck_width=4)}
     page = plots.bottleneck_row(blocks)._repr_html_()
     assert "flex-wrap:wrap" in page and page.count("<img ") == 2
+    assert page.count("flex:1 1 300px") == 2  # side by side from two times 300 px, stacked below
     assert 'alt="ResNet: conv1 1x1 from 256 to 64 channels (16,384 weights)' in page
     assert "conv2 3x3 from 128 to 128 channels in 32 groups (4,608 weights)" in page
     # each picture keeps its own size (a 5-inch figure), so its 9-point labels do not shrink with a wide row

@@ -84,8 +84,9 @@ def bottleneck_figure(blocks: Mapping[str, ResNeXtBottleneck]) -> Figure:
 
 
 class FigureRow:
-    """Pictures side by side that wrap, one above the other, where the page is too narrow for them (a phone): each
-    keeps its own size, so its labels stay legible instead of shrinking with the row. Shows itself in a notebook,
+    """Pictures side by side that wrap, one above the other, where the page is narrower than two of them at 300 px
+    (a phone): each picture stays at least 300 px wide (at most its own 480), so its labels stay legible instead of
+    shrinking with the row. Shows itself in a notebook,
     in Colab and on the built page (``_repr_html_``); each picture is an image with its alt text."""
 
     def __init__(self, pictures: Mapping[str, Figure]):
@@ -101,7 +102,8 @@ class FigureRow:
     def _repr_html_(self) -> str:
         images = "".join(
             f'<img src="data:image/svg+xml;base64,{data}" alt="{html.escape(alt)}" '
-            'style="max-width:100%; height:auto; background:#fff">' for alt, data in self._images)
+            'style="flex:1 1 300px; min-width:0; max-width:480px; height:auto; background:#fff">'
+            for alt, data in self._images)
         return f'<div class="rxt-figure-row" style="display:flex; flex-wrap:wrap; gap:8px">{images}</div>'
 
 

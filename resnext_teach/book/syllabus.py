@@ -19,7 +19,7 @@ __all__ = ["read_syllabus", "chapter_map_markdown"]
 _TITLE = re.compile(r"^\((?P<label>[\w-]+)\)=\s*\n# Chapter (?P<number>\d+): (?P<title>.+)$", re.MULTILINE)
 _FIELD = r"\*\*{name}(?:\*\*[.:]|[.:]\*\*)\s*(?P<text>.+?)(?=\n\s*\n|\n\([\w-]+\)=|\n#|\Z)"  # up to a blank line, label or heading
 _OBJECTIVES = re.compile(r"\*\*What you will learn\*\*\s*\n\s*\n(?P<items>(?:[-*] .+(?:\n(?![-*] |\s*\n).+)*\n?)+)")
-_EXERCISE = re.compile(r"\{exercise\}`*\s*\n:label: (?P<label>\S+)")
+_EXERCISE = re.compile(r"\{exercise\}[^\n]*\n:label: (?P<label>\S+)")  # with or without a title
 _GLUE = re.compile(r"\{glue:(?P<kind>\w+)\}`(?P<key>[^`]+)`")
 
 

@@ -23,11 +23,13 @@ PARAMS_EXERCISE = {"in_channels": 256, "out_channels": 256, "kernel_size": 3, "g
 # Exercise "legal groups": which G does a convolution from 48 to 72 channels accept?
 LEGAL_EXERCISE = {"in_channels": 48, "out_channels": 72}
 
-# Exercise "per group": weights of one group of a 256 -> 512 3x3 convolution with 32 groups.
-PER_GROUP_EXERCISE = {"in_channels": 256, "out_channels": 512, "kernel_size": 3, "groups": 32}
+# Exercise "per group": weights of one group of a 384 -> 768 3x3 convolution with 32 groups (2,592: no count the
+# chapter shows before it; 256 -> 512 gave 1,152, the running layer's weights at G = 64).
+PER_GROUP_EXERCISE = {"in_channels": 384, "out_channels": 768, "kernel_size": 3, "groups": 32}
 
-# Exercise "depthwise": a 3x3 depthwise convolution on 512 channels (groups = in = out channels).
-DEPTHWISE_EXERCISE = {"channels": 512, "kernel_size": 3}
+# Exercise "depthwise": a 3x3 depthwise convolution on 768 channels (groups = in = out channels; 512 channels gave
+# 4,608, the running layer's weights at G = 16).
+DEPTHWISE_EXERCISE = {"channels": 768, "kernel_size": 3}
 
 # Exercise "perturbation": in the 64 -> 128 layer with 32 groups, which outputs change if one input channel does?
 PERTURB_EXERCISE = {"in_channels": 64, "out_channels": 128, "groups": 32, "perturbed_input": 37}
