@@ -32,7 +32,7 @@ BOOK_WORD_BUDGET = 26_000
 ROLE = "time-needed"
 
 _WORD = re.compile(r"\S+")
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<style[^>]*>.*?</style>|<script[^>]*>.*?</script>|<[^>]+>", re.S)  # styles and scripts are not read
 _SMALL = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 
 

@@ -44,6 +44,7 @@ from .design import (
     complexity_preserving_width,
     complexity_table,
     grouped_width,
+    stage_widths,
     template_macs,
     template_params,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "measure_flops",
     "measure_macs",
     "resolve_config",
+    "stage_widths",
     "template_macs",
     "template_params",
 ]

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import math
 
-from .validation import MAX_COUNT, check_positive_int
+from .validation import MAX_COUNT, MAX_SIZE, check_positive_int
 
-__all__ = ["BLOCK_EXPANSION", "grouped_width", "template_params", "template_macs", "complexity_preserving_width",
-    "complexity_table"]
+__all__ = ["BLOCK_EXPANSION", "grouped_width", "stage_widths", "template_params", "template_macs",
+    "complexity_preserving_width", "complexity_table"]
 
 BLOCK_EXPANSION = 4
 """Output channels of a bottleneck block are ``planes * 4`` (ResNet and ResNeXt alike)."""
@@ -44,6 +44,28 @@ def grouped_width(planes: int, bottleneck_width: int, cardinality: int) -> int:
             "channels per path; each path needs at least 1"
         )
     return per_path * cardinality
+
+
+def stage_widths(cardinality: int, bottleneck_width: int, num_stages: int = 4,
+                 base_planes: int = 64) -> list[dict[str, int]]:
+    """The width rule stage by stage: for each stage, ``planes`` (``base_planes * 2**i``: 64, 128, 256, 512 in the
+    ImageNet models), the grouped 3x3's width ``grouped_width(planes, bottleneck_width, cardinality)``, its
+    channels per group (``int(planes * bottleneck_width / 64)``) and the block's output channels (``planes * 4``).
+
+    ``stage_widths(32, 4)`` is ResNeXt-50 32x4d (grouped widths 128, 256, 512, 1024), ``stage_widths(1, 64)``
+    ResNet-50 (64, 128, 256, 512: one group as wide as ``planes``); ResNeXt-50 and -101 share their widths.
+    """
+    cardinality = check_positive_int("cardinality", cardinality)
+    bottleneck_width = check_positive_int("bottleneck_width", bottleneck_width)
+    num_stages = check_positive_int("num_stages", num_stages, MAX_COUNT)
+    base_planes = check_positive_int("base_planes", base_planes, MAX_SIZE)
+    rows = []
+    for i in range(num_stages):
+        planes = base_planes * 2**i
+        width = grouped_width(planes, bottleneck_width, cardinality)
+        rows.append({"planes": planes, "grouped_width": width, "per_group": width // cardinality,
+                     "out_channels": planes * BLOCK_EXPANSION})
+    return rows
 
 
 def template_params(cardinality: int, bottleneck_width: int, channels: int = 256) -> int:

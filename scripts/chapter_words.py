@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
 from reading_time import Reading
 
 _WORD = re.compile(r"\S+")
-_TAG = re.compile(r"<[^>]+>")
+_TAG = re.compile(r"<style[^>]*>.*?</style>|<script[^>]*>.*?</script>|<[^>]+>", re.S)  # styles and scripts are not read
 _HIDDEN = {"hide-input", "remove-input", "remove-cell"}
 _NO_OUTPUT = {"hide-output", "remove-output", "remove-cell"}
 

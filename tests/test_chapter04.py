@@ -49,4 +49,6 @@ def test_executed_chapter_raises_the_explained_errors_and_glues_reference_number
     assert (glued["d2l_groups"], glued["d2l_inputs_seen"], glued["intended_inputs_seen"]) == ("2", "16", "2")
     assert (glued["rn_conv2"], glued["rx_conv2"], glued["conv2_factor"]) == ("36864", "4608", "8")
     assert (glued["convs_aggregated"], glued["convs_concatenated"], glued["convs_grouped"]) == ("96", "65", "3")
-    assert int(glued["ti_extra"]) == 2 * (128 + 128 + 256)
+    assert (glued["n_projections_50"], glued["n_blocks_50"], glued["v15_conv1_factor"]) == ("4", "16", "4")
+    assert "ValueError: out_channels must be divisible by groups" in printed
+    assert "ValueError: groups=8 must divide out_channels=28" in printed

@@ -1,11 +1,12 @@
 """The width rule and the paper's complexity-preserving design (Eq. 4, Table 2)."""
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resnext_teach import ResNeXtBottleneck, complexity_preserving_width, complexity_table, grouped_width
-from resnext_teach import template_params
+from resnext_teach import MODEL_CONFIGS, ResNeXtBottleneck, build_model, complexity_preserving_width
+from resnext_teach import complexity_table, grouped_width, stage_widths, template_params
 
 # Xie et al. 2017, Table 2: cardinality C, width of bottleneck d, width of group conv.
 PAPER_TABLE_2 = [(1, 64, 64), (2, 40, 80), (4, 24, 96), (8, 14, 112), (32, 4, 128)]
@@ -58,3 +59,37 @@ def test_errors_are_named():
         complexity_preserving_width(4, budget=0)
     with pytest.raises(TypeError, match="bottleneck_width=1.5 must be a positive integer"):
         template_params(2, 1.5)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "resnext50_32x4d", "resnext101_32x8d"])
+def test_stage_widths_are_torchvisions_modules(name):
+    """The per-stage table of chapter 3 (the width rule) against torchvision's own modules and against ours: every
+    block's grouped 3x3 (``conv2``) has the stage's width and groups, and the block outputs ``planes * 4``."""
+    import torchvision
+
+    config = MODEL_CONFIGS[name]
+    rows = stage_widths(config.cardinality, config.bottleneck_width)
+    with torch.device("meta"):  # shapes only: ResNeXt-101 32x8d's 88 million weights cost nothing
+        theirs = getattr(torchvision.models, name)(weights=None)
+        ours = build_model(name)
+    for model in (theirs, ours):
+        stages = [model.layer1, model.layer2, model.layer3, model.layer4]
+        assert len(stages) == len(rows)
+        for stage, row in zip(stages, rows):
+            for block in stage:
+                assert block.conv2.out_channels == block.conv2.in_channels == row["grouped_width"]
+                assert block.conv2.groups == config.cardinality
+                assert block.conv2.in_channels // block.conv2.groups == row["per_group"]
+                assert block.conv1.out_channels == row["grouped_width"]
+                assert block.conv3.out_channels == row["out_channels"] == 4 * row["planes"]
+
+
+def test_stage_widths_values_and_errors():
+    assert [r["grouped_width"] for r in stage_widths(32, 4)] == [128, 256, 512, 1024]
+    assert [r["per_group"] for r in stage_widths(32, 8)] == [8, 16, 32, 64]
+    assert [r["grouped_width"] for r in stage_widths(1, 64)] == [r["planes"] for r in stage_widths(1, 64)]
+    assert [r["planes"] for r in stage_widths(4, 24, num_stages=3, base_planes=16)] == [16, 32, 64]
+    with pytest.raises(ValueError, match="num_stages=0 must be a positive integer"):
+        stage_widths(32, 4, num_stages=0)
+    with pytest.raises(ValueError, match="channels per path"):
+        stage_widths(32, 1, base_planes=16)

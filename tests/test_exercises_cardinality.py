@@ -97,6 +97,19 @@ def test_grouped_width_check():
         check_grouped_width(1, planes=8, bottleneck_width=4)
 
 
+def test_grouped_width_check_for_the_chapters_exercise():
+    """Chapter 3 asks for ResNeXt-50 8x14d's third stage (the chapter's width table shows 32x4d and 32x8d)."""
+    with torch.device("meta"):
+        conv = build_model("resnext50_8x14d").layer3[0].conv2
+    kwargs = dict(planes=256, cardinality=8, bottleneck_width=14)
+    assert conv.groups == 8 and check_grouped_width(conv.out_channels, **kwargs)
+    slips = {56: "single group", 112: "first stage", 1024: "output width", 256: "planes itself",
+             256 * 14 * 8: "divide by 64"}
+    for answer, hint in slips.items():
+        fb = check_grouped_width(answer, **kwargs)
+        assert not fb and hint in fb.message and free_of(conv.out_channels, fb.message)
+
+
 @given(st.sampled_from([64, 128, 256, 512]), st.sampled_from([1, 2, 4, 8, 32, 64]), st.integers(1, 64),
        st.integers(0, 5000))
 def test_checks_agree_with_the_formulas(planes, cardinality, d, answer):

@@ -78,12 +78,12 @@ def test_check_output_sizes():
 
 
 def test_check_grouped_width():
-    conv = meta_model("resnext101_32x8d").layer4[0].conv2
+    conv = meta_model("resnext50_4x24d").layer4[0].conv2  # 4 groups of 192 channels: 768
     expected = conv.out_channels
-    assert conv.groups == 32 and conv.weight.shape[1] == expected // 32
+    assert conv.groups == 4 and conv.weight.shape[1] == expected // 4
     assert check_grouped_width(expected)
-    for answer, phrase in ((256, "first stage"), (1024, "one stage earlier"), (expected // 32, "each group"),
-                           (8, "That is d"), (512, "planes"), (4096, "Recount"), (2047, "Recount")):
+    for answer, phrase in ((96, "first stage"), (384, "one stage earlier"), (expected // 4, "each group"),
+                           (24, "That is d"), (512, "planes"), (1536, "Recount"), (767, "Recount")):
         fb = check_grouped_width(answer)
         assert phrase in fb.message, (answer, fb.message)
         assert_hidden(fb, expected)

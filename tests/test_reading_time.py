@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from docutils import nodes
+from docutils.utils import new_document
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "_ext"))
@@ -92,3 +93,10 @@ def test_every_chapter_is_one_sitting_and_the_book_keeps_its_budget():
     over = {doc: words for doc, words in book.items() if words > reading_time.CHAPTER_WORD_BUDGET}
     assert not over, f"over {reading_time.CHAPTER_WORD_BUDGET:,} words: {over}"
     assert sum(book.values()) < reading_time.BOOK_WORD_BUDGET, f"the book has {sum(book.values()):,} words: {book}"
+
+
+def test_a_styled_tables_css_is_not_read():
+    table = '<style scoped>td { padding: 0 1em; text-align: right }</style><table><tr><td>one two</td></tr></table>'
+    page = new_document("page")
+    page += nodes.raw("", table, format="html")
+    assert count(page).prose_words == 2

@@ -11,7 +11,7 @@ from sources import chapter, read_source
 from resnext_teach.experiments.evidence import Roofline, memory_sentence, word_sentence
 from resnext_teach.experiments.records import load_record
 from resnext_teach.experiments.rules import CLAIM_4A, CLAIM_4B
-from resnext_teach.timing import VERDICTS, phrase
+from resnext_teach.timing import CONFIDENCE, DEAD_BAND, VERDICTS, phrase
 
 
 def _forms():
@@ -52,6 +52,15 @@ def _claims():
 
 
 EXPECTED = {"04_resnext_block": _forms, "05_full_model": _roofline, "06_testing_the_claims": _claims}
+
+
+def _timing_page():
+    """The appendix on timing (timing.md, label timing-method): the band, the confidence level and the words."""
+    return {"conf_pct": 100 * CONFIDENCE, "band_low": 1 - DEAD_BAND, "band_high": 1 + DEAD_BAND,
+            **{f"word_{key}": phrase(key) for key in VERDICTS}}
+
+
+EXPECTED["../timing"] = _timing_page  # a top-level page: chapters/../timing.md, built as _build/jupyter_execute/timing
 WORDLIKE = re.compile(r"(word|verdict|phrase|memory|macc|forms_|_b8$|_b1$|^c4_cl_|where|source|rule)")
 NOT_TIMING = {"c1_verdict", "c2_verdict", "c2_verdict_a", "c2_verdict_b", "c5_verdict",  # training: deterministic
               "ch5_roof_phrase",  # counts layers right of the ridge: from the same record as ch5_peak_source

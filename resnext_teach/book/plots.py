@@ -207,7 +207,8 @@ def roofline_figure(roof: Roofline, models: Sequence[str]) -> Figure:
         axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("arithmetic intensity (multiply-adds per byte, each tensor moved once)")
     ax.set_ylabel("G multiply-adds per second")
-    ax.set_title(f"Every distinct convolution of the two networks, recorded on {roof.record.where()}", fontsize=9)
+    # the provenance on a line of its own, so that a long one does not widen the figure
+    ax.set_title(f"Every distinct convolution of the two networks, recorded on\n{roof.record.where()}", fontsize=9)
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8, frameon=False)
     fig.tight_layout()

@@ -194,7 +194,7 @@ def _width_slips(model: str) -> dict[str, int]:
 
 
 _WIDTH = Exercise(
-    "the number of channels", {"model": "resnext101_32x8d"},
+    "the number of channels", {"model": "resnext50_4x24d"},  # not in chapter 3's width table (32x4d, 32x8d)
     solve=_layer4_width,
     slips=_width_slips,
     method=("Recount each factor of the width rule int(planes * d / 64) * C for layer4: its planes, the "
@@ -203,5 +203,5 @@ _WIDTH = Exercise(
 
 
 def check_grouped_width(answer: object) -> Feedback:
-    """Exercise: channels of the grouped 3×3 convolution (``conv2``) in ``layer4`` of ResNeXt-101 (32×8d)."""
+    """Exercise: channels of the grouped 3×3 convolution (``conv2``) in ``layer4`` of ResNeXt-50 (4×24d)."""
     return _WIDTH.check(answer)

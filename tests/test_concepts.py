@@ -1,0 +1,50 @@
+"""The questions of why (``book/exercises/concepts.py``): each wrong option is answered with its own reason, the right
+one with why it is right, anything else with a form message; the chapters show them and check them."""
+
+import pytest
+
+from resnext_teach.book.exercises import concepts
+from resnext_teach.book.exercises.concepts import Concept
+
+CHECKS = {name: getattr(concepts, name) for name in concepts.__all__}
+QUESTIONS = [v for v in vars(concepts).values() if isinstance(v, Concept)]
+CHECK_NAMES = [n for n in concepts.__all__ if n.startswith("check_")]
+
+
+def test_one_question_per_chapter_and_each_check_reads_its_own_question():
+    assert len(QUESTIONS) == len(CHECK_NAMES) == 7
+    for name in CHECK_NAMES:
+        shown = concepts.choices(CHECKS[name])
+        concept = next(q for q in QUESTIONS if q.question == shown.question)
+        assert CHECKS[name](concept.right), name  # the check reads the question its options show
+    rights = [q.right for q in QUESTIONS]
+    assert len(set(rights)) > 2, f"the right letters must vary, not always {rights[0]}"
+
+
+@pytest.mark.parametrize("concept", QUESTIONS, ids=lambda q: q.question[:40])
+def test_every_option_gets_its_own_feedback(concept):
+    check = concept.exercise.check
+    verdict = check(concept.right)
+    assert verdict and concept.why in verdict.message
+    assert check(concept.right.lower()) and check(f" {concept.right} ")
+    for letter, reason in concept.wrong.items():
+        feedback = check(letter)
+        assert not feedback and feedback.answered and reason in feedback.message, letter
+    for odd in ("", "AB", "Z", 3, float("nan"), ["A", "B"], b"A", object()):
+        feedback = check(odd)
+        assert not feedback and feedback.message, odd
+    assert not check(None).answered
+
+
+def test_a_question_without_a_reason_for_every_wrong_option_is_refused():
+    with pytest.raises(ValueError, match="needs its reason"):
+        Concept("Q?", {"A": "a", "B": "b", "C": "c"}, right="A", why="because", wrong={"B": "no"})
+
+
+def test_the_options_show_as_markdown_in_a_notebook_without_the_answer():
+    shown = concepts.choices(concepts.check_what_mixes_groups)
+    md = shown._repr_markdown_()
+    assert md.splitlines()[0].startswith("- **A.** ") and len(md.splitlines()) == 4
+    assert not hasattr(shown, "right") and not hasattr(shown, "why")
+    with pytest.raises(ValueError, match="not a question of why"):
+        concepts.choices(print)
