@@ -303,6 +303,7 @@
     set: 'Whole numbers separated by commas, like a, b, c, in any order. Press Enter or Check.',
     tuple: 'Whole numbers in order, separated by commas, like a, b, c. Press Enter or Check.',
     letters: 'Tick every letter that applies, then press Check.',
+    letter: 'Choose one letter, then press Check.',
   };
   const MARKS = {'Correct!': '\u2714', 'Not yet.': '\u2718', 'Your turn.': '\u270e'};
   let count = 0;
@@ -356,8 +357,9 @@
     const form = element('form', {className: 'rxt-box', novalidate: '', 'data-rxt-kind': spec.kind});
     let read;
     if (spec.kind === 'letters') {
-      const boxes = spec.choices.map(letter => element('input', {type: 'checkbox', value: letter,
-        id: `${id}-${letter}`, 'aria-describedby': `${id}-hint`}));
+      const boxes = spec.choices.map(letter => element('input', {type: spec.single ? 'radio' : 'checkbox',
+        name: id, value: letter, id: `${id}-${letter}`, 'aria-describedby': `${id}-hint`}));
+      hint.textContent = spec.single ? HINTS.letter : HINTS.letters;
       const row = element('div', {className: 'rxt-box-row rxt-box-letters'},
         ...boxes.map((box, i) => element('label', {className: 'rxt-box-letter', htmlFor: box.id}, box, ` ${spec.choices[i]}`)),
         button);

@@ -146,10 +146,11 @@ class Exercise:
             "right_prefix": f"{capitalized(what)}: ", "positive": f"{capitalized(what)} is positive.",
             "method": f"That is not {what}. {self.method}",
         }
-        if kind == "letters":
+        if kind == "letters":  # "single": one option of N, each other one a slip (a radio group on the page)
             choices = reader.choices
             unknown = reader.read(_ODD + "\u2604", what).message, reader.read(_ODD, what).message  # 2 and 1 odd
-            spec.update(choices=list(choices), unknown=[unknown[1].split(f"'{_ODD}'")[0],
+            single = len(expected) == 1 and len(hints) == len(choices) - 1 and all(len(s) == 1 for s in hints.values())
+            spec.update(choices=list(choices), single=single, unknown=[unknown[1].split(f"'{_ODD}'")[0],
                                                         unknown[1].split(f"'{_ODD}'")[1], unknown[0].split("'")[-1]])
             table = {"".join(letters): self._judge(set(letters), values, expected, hints)
                      for n in range(len(choices) + 1) for letters in itertools.combinations(sorted(choices), n)}
@@ -173,7 +174,7 @@ class Exercise:
 # --- the web page's answer box ---------------------------------------------------------------------------------
 
 BOX_EMPTY = "Type your answer in the box, then press Check."
-BOX_EMPTY_CHOICE = "Choose your letters, then press Check."
+BOX_EMPTY_CHOICE = "Choose your answer, then press Check."
 BOX_DIGITS = 4000
 """A whole number typed with more digits than this is read as a float (Python's ``int`` refuses 4,300 digits)."""
 _ODD = "\u2603"  # a snowman: no exercise's letter
