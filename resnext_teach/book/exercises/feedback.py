@@ -26,9 +26,8 @@ from html import escape
 PAPER = "#ffffff"  # the feedback's own background, whatever the notebook's theme
 NOT_ANSWERED = "Replace None with your answer, then run the cell again."
 """The message of ``unanswered()``."""
-NO_SCRIPT = ("On this web page, an answer box under this line checks your answer; it needs JavaScript, which is off. "
-             "Open this chapter's notebook (Colab: the launch button at the top of the page) and run this cell to "
-             "get feedback.")
+NO_SCRIPT = ("JavaScript is off, so this page cannot check your answer: open this chapter's notebook (Colab: the "
+             "launch button at the top of the page), put your answer in this cell and run it for feedback.")
 """What the web page says under an unanswered exercise when JavaScript is off (``<noscript>``: a notebook, where
 scripts run, never shows it)."""
 
