@@ -164,6 +164,8 @@ class _Converter:
             if target is None:
                 raise EditionError(f"{self.docname}: {{ref}}`{body}` points to an unknown label {label!r}")
             text = explicit.group("text") if explicit else target.title
+            if not text:
+                raise EditionError(f"{self.docname}: {{ref}}`{body}` needs a title: {label!r} labels a paragraph")
             return f"[{text}]({self.book.page_url(target.docname, target.anchor)})"
         raise EditionError(f"{self.docname}: the role {{{name}}} has no plain-Markdown form in the editions")
 

@@ -222,6 +222,9 @@ def make_book(app: Sphinx) -> editions.Book:
     for label, (docname, anchor, title) in env.domaindata["std"]["labels"].items():
         if docname and title:
             labels[label] = editions.Target(docname, anchor, title)
+    for label, (docname, anchor) in env.domaindata["std"]["anonlabels"].items():
+        if docname and label not in labels:  # a label on a paragraph: {ref} gives it an explicit title
+            labels[label] = editions.Target(docname, anchor, "")
     numbers = {}
     for docname, found in exercise_numbers(env).items():
         for ident, (chapter, k) in found.items():

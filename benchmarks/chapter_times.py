@@ -1,11 +1,11 @@
 """Print how long each page of the book takes to execute, and the whole book, against the book's goals.
 
-    .venv/bin/python benchmarks/chapter_times.py [--rounds 1] [chapters/06_testing_the_claims.md ...]
+    .venv/bin/python benchmarks/chapter_times.py [--rounds 1] [chapters/07_claims_about_learning.md ...]
 
 Each notebook runs in a fresh kernel in its own folder, top to bottom, as the build runs it
 (scripts/run_chapter.py). With several rounds the notebooks are interleaved (1, 2, ..., 6, 1, 2, ...) so that a
 busy machine slows all alike, and the median and the range are printed. Goals (2-core CPU): the whole book within
-120 s of execution, chapter 6 (the experiments) within 60 s. This prints; no test asserts a time.
+120 s of execution, chapter 7 (the training experiments) within 60 s. This prints; no test asserts a time.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_chapter import run  # noqa: E402
 
-GOALS_S = {"06_testing_the_claims": 60.0}
+GOALS_S = {"07_claims_about_learning": 60.0}
 BOOK_GOAL_S = 120.0
 
 

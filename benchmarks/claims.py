@@ -1,4 +1,4 @@
-"""Reproduce the tables of Chapter 6 ("Testing the claims") from the command line.
+"""Reproduce the tables of Chapters 6 and 7 ("Testing the claims": cost, then learning) from the command line.
 
     .venv/bin/python benchmarks/claims.py                        # groups sweep + ResNet-50 vs ResNeXt-50
     .venv/bin/python benchmarks/claims.py --part sweep --batch 8 --size 56 --channels-last
@@ -71,7 +71,7 @@ def models(args: argparse.Namespace, device: torch.device) -> None:
 
 
 def train(args: argparse.Namespace, device: torch.device) -> None:
-    """Chapter 6's Claim 2: one fixed split, the learning rate chosen on the validation images (unless --lr gives
+    """Chapter 7's Claim 2: one fixed split, the learning rate chosen on the validation images (unless --lr gives
     it), then the experiment on the test images, with paired intervals of the test accuracy and training loss."""
     if args.dataset == "digits":
         splits = load_digits_data(train_size=args.train_size, validation_size=args.validation_size,

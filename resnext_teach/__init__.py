@@ -20,7 +20,7 @@ What chapters 3-5 measure and show, built on the math:
 * ``paper``        - numbers quoted from the paper (and torchvision's documentation), with sources
 * ``pretrained``   - torchvision's weights and the layout check
 
-Subpackages: ``experiments`` (chapter 6: data and splits, training, runs and the learning-rate search, the probes of
+Subpackages: ``experiments`` (chapters 6-7: data and splits, training, runs and the learning-rate search, the probes of
 the claims) and ``book`` (the book's machinery: notebook helpers, SVG, figures, explorers, exercises). The math
 imports neither; ``experiments`` never imports ``book`` (``tests/test_layout.py`` checks it).
 

@@ -94,7 +94,11 @@ def main() -> int:
     for arg in args:
         path = Path(arg)
         if "--execute" in sys.argv:
+            import os
+
             from run_chapter import execute
+
+            os.environ["RXT_BOOK_BUILD"] = "1"  # as the build: no progress bars in the outputs
 
             executed = execute(path)
         else:

@@ -1,27 +1,29 @@
-"""Chapter 6 (testing the claims): the probes, the timing helpers, the exercise checks and the notebook, each
-against an independent reference on tiny inputs. The data and the training loop are tested in test_data.py and
-test_training.py."""
+"""Chapter 6 (testing the claims: cost): the gradient probes, the timing helpers and the notebook, each against an
+independent reference on tiny inputs. Chapter 7's probe and notebook: test_ch07_claims.py; the exercise checks:
+test_exercises_claims.py."""
 
 import math
 
-import numpy as np
 import pytest
 import torch
+from sources import chapter, read_source
 from torch import nn
 
 from resnext_teach import (
-    build_model,
     connectivity_mask,
     conv2d_macs,
     make_block,
     measure_macs,
 )
 from resnext_teach.book.exercises import claims as ex
-from resnext_teach.intensity import conv_intensity
-from resnext_teach.experiments.correlations import channel_correlation, group_correlations
-from resnext_teach.experiments.probes import channel_jacobian, group_changes, perturb_group, perturbation_probe
+from resnext_teach.experiments.probes import (
+    channel_jacobian,
+    group_changes,
+    perturb_group,
+    perturbation_probe,
+)
 from resnext_teach.experiments.speed import groups_sweep, model_latencies
-from sources import chapter, read_source
+from resnext_teach.intensity import conv_intensity
 
 # --- probes: gradients and groups -----------------------------------------------------------------------
 
@@ -123,33 +125,6 @@ def test_without_the_final_relu_the_other_groups_weight_gradients_do_not_change_
     assert without.conv_output == with_relu.conv_output  # and the grouped layer's own output is the same
 
 
-def test_group_correlations_against_numpy():
-    torch.manual_seed(0)
-    model = build_model("resnext_cifar_small", in_channels=1, num_classes=10)
-    x = torch.randn(16, 1, 8, 8)
-    rows = group_correlations(model, x)
-    assert [r.layer for r in rows] == ["layer1.0.conv2", "layer2.0.conv2", "layer3.0.conv2"]
-    assert all(r.groups == 4 for r in rows)
-    acts = {}
-    model.layer1[0].conv2.register_forward_hook(lambda m, a, o: acts.setdefault("a", o.detach()))
-    model.eval()(x)
-    a = acts["a"].transpose(0, 1).reshape(24, -1).numpy().astype(np.float64)
-    corr = np.abs(np.corrcoef(a))
-    group = np.arange(24) // 6
-    same = group[:, None] == group[None, :]
-    within = corr[same & ~np.eye(24, dtype=bool)].mean()
-    between = corr[~same].mean()
-    assert rows[0].within == pytest.approx(within) and rows[0].between == pytest.approx(between)
-    resnet = build_model("resnet_cifar_small", in_channels=1, num_classes=10)
-    assert [r.groups for r in group_correlations(resnet, x, groups=4)] == [4, 4, 4]
-    with pytest.raises(ValueError, match="has one group"):
-        group_correlations(resnet, x)
-    with pytest.raises(ValueError, match="no ResNeXtBottleneck"):
-        group_correlations(nn.Conv2d(1, 4, 3), x)
-    torch.testing.assert_close(channel_correlation(torch.ones(3, 2, 2, 2) * torch.arange(2.).view(1, 2, 1, 1)).isnan(),
-                               torch.ones(2, 2, dtype=torch.bool))
-
-
 # --- probes: timing -------------------------------------------------------------------------------------
 
 
@@ -190,20 +165,21 @@ def test_model_latencies_on_small_models():
 
 
 def test_chapter_notebook_structure():
-    """Stored without outputs, labelled, with the set-up cell hidden, the CIFAR-10 switch off, and every exercise
-    followed by a check cell and a gated solution (the build executes the notebook itself)."""
-
-
-    nb = read_source(chapter("06_testing_the_claims"))
+    """Stored without outputs, labelled (ch-claims-cost; ch-claims on how each claim is tested), with the set-up cell
+    hidden, and every exercise followed by a check cell and a gated solution (the build executes the notebook
+    itself). Chapter 7 (tests/test_ch07_claims.py) asks the other exercises of the same module."""
+    nb = read_source(chapter("06_claims_about_cost"))
     code = [c for c in nb.cells if c.cell_type == "code"]
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
-    assert nb.cells[0].source.splitlines()[0] == "(ch-claims)="
+    assert nb.cells[0].source.splitlines()[0] == "(ch-claims-cost)="
+    assert "(ch-claims)=\n## How each claim is tested" in markdown  # what chapter 7 links for the method
     assert code[0].metadata.get("tags") == ["remove-cell"] and "setup(seed=0)" in code[0].source
-    assert any('DATASET = "digits"' in c.source for c in code)
+    for claim in ("ch6-claim1", "ch6-claim3", "ch6-claim4"):
+        assert f"({claim})=" in markdown
     labels = [line.split()[-1] for line in markdown.splitlines() if line.startswith(":label: ch6-ex-")]
-    assert len(labels) >= 3
+    assert labels == ["ch6-ex-cut", "ch6-ex-jacobian", "ch6-ex-intensity", "ch6-ex-why"]
     for label in labels:
         assert f"```{{solution-start}} {label}" in markdown
-    checks = {name for name in dir(ex) if name.startswith("check_") and getattr(ex, name).__module__ == ex.__name__}
-    used = {name for name in checks if any(f"{name}(answer)" in c.source for c in code)}
-    assert used == checks and len(used) >= 3
+    checks = {"check_parameter_cut", "check_jacobian_zeros", "check_intensity"}
+    assert {name for name in checks if any(f"{name}(answer)" in c.source for c in code)} == checks
+    assert all(f"{name}(answer)" not in c.source for c in code for name in set(ex.__all__) - checks)

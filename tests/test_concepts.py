@@ -46,5 +46,21 @@ def test_the_options_show_as_markdown_in_a_notebook_without_the_answer():
     md = shown._repr_markdown_()
     assert md.splitlines()[0].startswith("- **A.** ") and len(md.splitlines()) == 4
     assert not hasattr(shown, "right") and not hasattr(shown, "why")
-    with pytest.raises(ValueError, match="not a question of why"):
+    with pytest.raises(ValueError, match="check='print' is not a question of why"):
         concepts.choices(print)
+    with pytest.raises(TypeError, match="check must be one of"):
+        concepts.choices("B")
+
+
+def test_every_chapter_asks_a_question_of_why_and_shows_its_options_from_the_package():
+    from sources import CHAPTERS, read_source
+
+    for path in CHAPTERS:
+        cells = read_source(path).cells
+        code = "\n".join(c.source for c in cells if c.cell_type == "code")
+        asked = [name for name in CHECK_NAMES if f"{name}(answer)" in code]
+        assert len(asked) == 1, f"{path.name}: asks {asked}; each chapter asks one question of why"
+        assert f"choices({asked[0]})" in code, f"{path.name}: the options come from concepts.choices"
+        question = concepts.choices(CHECKS[asked[0]]).question
+        prose = " ".join("\n".join(c.source for c in cells if c.cell_type == "markdown").split())
+        assert question in prose, f"{path.name}: the exercise does not ask {question!r} as the package declares it"

@@ -35,22 +35,22 @@ def _template_of_a_real_block(cardinality: int, bottleneck_width: int) -> int:
 
 
 def test_template_params_check():
-    for c, d in ((8, 14), (32, 2), (1, 64)):  # the chapter's two exercises, and ResNet's template
+    for c, d in ((12, 10), (16, 4), (1, 64)):  # the chapter's two exercises, and ResNet's template
         assert check_template_params(_template_of_a_real_block(c, d), cardinality=c, bottleneck_width=d)
-    assert check_template_params(8 * (256 * 14 + 9 * 14 * 14 + 14 * 256))
-    assert check_template_params(float(8 * (256 * 14 + 9 * 14 * 14 + 14 * 256)))
-    assert check_template_params(32 * (256 * 2 + 9 * 2 * 2 + 2 * 256), cardinality=32, bottleneck_width=2)
+    expected = 12 * (256 * 10 + 9 * 10 * 10 + 10 * 256)  # 72,240, the default question: C = 12, d = 10
+    assert check_template_params(expected) and check_template_params(float(expected))
+    assert check_template_params(16 * (256 * 4 + 9 * 4 * 4 + 4 * 256), cardinality=16, bottleneck_width=4)
     slips = {
-        256 * 14 + 9 * 14 * 14 + 14 * 256: "one path",
-        2 * 256 * 112 + 9 * 112 * 112: "dense",
-        8 * (256 * 14 + 9 * 14 * 14): "two 1x1",
-        8 * (2 * 256 * 14 + 14 * 14): "9 weights",
-        71456 + 2 * (112 + 112 + 256): "BatchNorm",
-        71456 + 112 + 112 + 256: "no bias",
+        256 * 10 + 9 * 10 * 10 + 10 * 256: "one path",
+        2 * 256 * 120 + 9 * 120 * 120: "dense",
+        12 * (256 * 10 + 9 * 10 * 10): "two 1x1",
+        12 * (2 * 256 * 10 + 10 * 10): "9 weights",
+        expected + 2 * (120 + 120 + 256): "BatchNorm",
+        expected + 120 + 120 + 256: "no bias",
     }
     for answer, hint in slips.items():
         fb = check_template_params(answer)
-        assert not fb and hint in fb.message and free_of(71456, fb.message)
+        assert not fb and hint in fb.message and free_of(expected, fb.message)
     assert "Replace None" in str(check_template_params(None))
     with pytest.raises(ValueError, match="cardinality=0 must be a positive integer"):
         check_template_params(1, cardinality=0)

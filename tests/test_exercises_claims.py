@@ -1,14 +1,18 @@
-"""``resnext_teach.book.exercises.claims``: chapter 6's exercise checks against real layers (right, wrong, never
+"""``resnext_teach.book.exercises.claims``: chapters 6 and 7's exercise checks against real layers (right, wrong, never
 revealing)."""
+
+import statistics
 
 import torch
 from torch import nn
 
 from resnext_teach import measure_flops
 from resnext_teach.book.exercises.claims import (
+    check_channel_pairs,
     check_intensity,
     check_jacobian_zeros,
     check_parameter_cut,
+    check_test_images,
     check_training_macs,
 )
 from resnext_teach.book.exercises.feedback import NOT_ANSWERED
@@ -70,5 +74,38 @@ def test_check_intensity():
     for wrong, hint in [(macs / (moved // 4), "bytes"), (macs / (4 * (x.numel() + params)), "output"),
                         (dense_macs / moved, "dense"), (expected * 3, "Divide"), (0, "positive")]:
         fb = check_intensity(wrong)
+        assert not fb and hint in fb.message, (wrong, fb)
+        assert_never_reveals(fb, expected)
+
+
+def test_check_test_images():
+    """The fewest n for which the binomial standard error of an accuracy of 9 in 10 is at most half a point, found by
+    trying every n, and checked against the spread of simulated test sets of that size."""
+
+    def within(n):  # sqrt(0.9 * 0.1 / n) <= 0.005, squared and in whole numbers: 9 * 40,000 <= 100 * n
+        return 9 * 40_000 <= 100 * n
+
+    expected = next(n for n in range(1, 100_000) if within(n))
+    assert check_test_images(expected) and not within(expected - 1)
+    generator = torch.Generator().manual_seed(0)
+    accuracies = (torch.rand(2_000, expected, generator=generator) < 0.9).double().mean(1)
+    assert abs(statistics.stdev(accuracies.tolist()) - 0.005) < 0.0003
+    for wrong, hint in [(900, "one percentage point"), (18, "square it"), (36_000, "p (1 - p)"), (10_000, "worst case"),
+                        (expected + 1, "Solve"), (-1, "positive")]:
+        fb = check_test_images(wrong)
+        assert not fb and hint in fb.message, (wrong, fb)
+        assert_never_reveals(fb, expected)
+
+
+def test_check_channel_pairs():
+    """Pairs of channels in different groups, counted pair by pair from the connectivity of a real 4-group layer."""
+    conv = nn.Conv2d(24, 24, 1, groups=4, bias=False)
+    group = [o // (conv.out_channels // conv.groups) for o in range(conv.out_channels)]
+    expected = sum(group[a] != group[b] for a in range(24) for b in range(a + 1, 24))
+    within = sum(group[a] == group[b] for a in range(24) for b in range(a + 1, 24))
+    assert check_channel_pairs(expected)
+    for wrong, hint in [(within, "within a group"), (within + expected, "every pair"), (2 * expected, "twice"),
+                        (expected - 1, "Count all pairs")]:
+        fb = check_channel_pairs(wrong)
         assert not fb and hint in fb.message, (wrong, fb)
         assert_never_reveals(fb, expected)

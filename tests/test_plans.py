@@ -1,4 +1,4 @@
-"""``experiments.plans``: chapter 6's plans hand the search and the experiment exactly their recipe and their
+"""``experiments.plans``: chapter 7's plans hand the search and the experiment exactly their recipe and their
 ``how`` settings, and a data set without a plan is refused by name."""
 
 import pytest

@@ -15,7 +15,6 @@ from resnext_teach import ResNeXtBottleneck
 from resnext_teach.book import plots
 from resnext_teach.experiments.evidence import Roofline
 from resnext_teach.experiments.records import load_record
-from resnext_teach.timing import time_modules
 
 
 def texts(fig) -> list[str]:
@@ -33,17 +32,6 @@ def test_bottleneck_figure_labels_each_layer_from_its_module():
     assert "conv2: 256, 3x3, 256, groups=32" in shown and "conv2: 64, 3x3, 64" in shown
     assert f"{blocks['strided'].conv2.weight.numel():,} weights, then BN, ReLU" in shown
     assert "identity shortcut" in shown and "projection shortcut" in shown
-
-
-def test_timing_figure_annotates_each_median_with_its_interval():
-    timings = time_modules({"a": torch.nn.Conv2d(2, 2, 1), "b": torch.nn.Conv2d(2, 2, 3)}, torch.randn(1, 2, 6, 6),
-                           rounds=3, min_time=0.001)
-    shown = texts(plots.timing_figure({"a": [0.001, 0.002], "b": [0.003]}, timings))
-    for label, t in timings.items():
-        low, high = (v * 1e3 for v in t.interval)
-        assert f"median {t.median * 1e3:.1f} ms [{low:.1f}, {high:.1f}]" in shown and label in shown
-    with pytest.raises(ValueError, match=r"single_shots has no times for \['b'\]"):
-        plots.timing_figure({"a": [0.001]}, timings)  # a candidate without its single calls
 
 
 def test_roofline_figure_draws_every_recorded_layer():

@@ -27,6 +27,7 @@ from torch import nn
 
 import resnext_teach
 from resnext_teach import MODEL_CONFIGS, ResNeXtBottleneck, build_model
+from resnext_teach.book.exercises import concepts
 from resnext_teach.book.explorers.sweep_data import GroupsSweep
 from resnext_teach.devices import environment
 from resnext_teach.experiments.evidence import Roofline
@@ -195,10 +196,9 @@ BY_CALLABLE: dict[str, dict[str, Callable[[], object]]] = {  # where a name mean
                      "high": lambda: 1.3, "rounds": lambda: 6},
     "intensity.Intensity": {"macs": lambda: 10, "bytes_moved": lambda: 10},
     "book.plots.bottleneck_figure": {"blocks": lambda: {"ResNeXt": ResNeXtBottleneck(16, 4, 2, 32)}},
+    "book.exercises.concepts.choices": {"check": lambda: concepts.check_what_mixes_groups},
     "book.plots.bottleneck_row": {"blocks": lambda: {"ResNeXt": ResNeXtBottleneck(16, 4, 2, 32)}},
     "book.plots.FigureRow": {"pictures": lambda: {"a picture": plt.figure()}},
-    "book.plots.timing_figure": {"timings": lambda: timings("a", "b"),
-                                 "single_shots": lambda: {"a": [1e-3, 2e-3], "b": [3e-3]}},
     "book.plots.roofline_figure": {"roof": lambda: Roofline.from_record(load_record("roofline")),
                                    "models": lambda: ["ResNet-50"]},
     "book.plots.training_curves": {"model_names": lambda: ["m", "n"]},

@@ -38,12 +38,10 @@ def _roofline():
 
 
 def _claims():
-    sweep, formats, networks = (load_record(name) for name in ("groups_sweep", "memory_formats", "networks"))
+    sweep, networks = (load_record(name) for name in ("groups_sweep", "networks"))
     return {"c4_verdict_a": sweep.decide(CLAIM_4A).words, "c4_verdict_b": networks.decide(CLAIM_4B).words,
             "c4_b8": word_sentence(networks.ratio("resnext50_32x4d batch 8", "resnet50 batch 8"), than="ResNet-50"),
             "c4_b1": word_sentence(networks.ratio("resnext50_32x4d batch 1", "resnet50 batch 1"), than="ResNet-50"),
-            "c4_cl_32": word_sentence(formats.ratio("NCHW G=32", "NHWC G=32")),
-            "c4_cl_1": word_sentence(formats.ratio("NCHW G=1", "NHWC G=1")),
             "c4_net_where": networks.where(),
             "c4_ratio_b8": networks.ratio("resnext50_32x4d batch 8", "resnet50 batch 8").value,
             "c4_ratio_b1": networks.ratio("resnext50_32x4d batch 1", "resnet50 batch 1").value,
@@ -51,7 +49,14 @@ def _claims():
             "c4_resnext_ms_b8": networks.timing("resnext50_32x4d batch 8").median * 1e3}
 
 
-EXPECTED = {"04_resnext_block": _forms, "05_full_model": _roofline, "06_testing_the_claims": _claims}
+def _learning():
+    """Chapter 7 says no word about speed (its verdicts are training results, NOT_TIMING), but it times its runs
+    live: the checks below still hold it to quoting no live value."""
+    return {}
+
+
+EXPECTED = {"04_resnext_block": _forms, "05_full_model": _roofline, "06_claims_about_cost": _claims,
+            "07_claims_about_learning": _learning}
 
 
 def _timing_page():

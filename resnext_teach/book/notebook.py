@@ -86,5 +86,8 @@ def glue(name: str, value: object) -> object:
         from myst_nb import glue as myst_glue  # optional: exists only in the book build
     except ImportError:
         return value
-    myst_glue(name, value, display=False)
+    # a NumPy or torch scalar (np.float64(7.8), tensor(3)) as the Python number it holds: myst-nb formats the
+    # glued text, "7.8", and cannot read "np.float64(7.8)"
+    plain = value.item() if hasattr(value, "item") and getattr(value, "ndim", None) == 0 else value
+    myst_glue(name, plain, display=False)
     return value

@@ -3,9 +3,8 @@
 
 * ``bottleneck_figure``  - chapter 4: ResNet's and ResNeXt's bottleneck, layer by layer with their weights
 * ``bottleneck_row``     - the same blocks as separate pictures in a row that wraps on a phone (legible at 390 px)
-* ``timing_figure``      - chapter 4: single ``time.time()`` calls against medians of interleaved rounds
 * ``roofline_figure``    - chapter 5: every distinct convolution of the recorded campaign under the roofline
-* ``training_curves``    - chapter 6: training loss and test accuracy per epoch, every seed and their mean
+* ``training_curves``    - chapter 7: training loss and test accuracy per epoch, every seed and their mean
 * ``groups_sweep_figure`` - chapter 6: the recorded groups sweep, relative time and achieved rate
 
 Each draws with ``pyplot`` (so a notebook shows it inline) and returns the figure; every number in a label comes
@@ -29,10 +28,9 @@ from matplotlib.patches import FancyBboxPatch
 from ..blocks import ResNeXtBottleneck
 from ..experiments.evidence import Roofline
 from ..experiments.runs import Run
-from ..timing import Timings
 from ..validation import check_choice, check_instance, check_list, check_positive_int, check_real, describe
 
-__all__ = ["FigureRow", "bottleneck_row", "bottleneck_figure", "timing_figure", "roofline_figure", "training_curves", "groups_sweep_figure"]
+__all__ = ["FigureRow", "bottleneck_row", "bottleneck_figure", "roofline_figure", "training_curves", "groups_sweep_figure"]
 
 
 def _check_mapping(name: str, value: object, what: str) -> None:
@@ -40,14 +38,6 @@ def _check_mapping(name: str, value: object, what: str) -> None:
     check_instance(name, value, Mapping, f"dict of {what}")
     if not value:
         raise ValueError(f"{name} is empty: give at least one of {what}")
-
-
-def _check_seconds(name: str, value: object) -> list[float]:
-    """A non-empty list of positive times in seconds (a log axis cannot show 0)."""
-    seconds = check_list(name, value, "times in seconds")
-    if not seconds:
-        raise ValueError(f"{name} is empty: give at least one time in seconds")
-    return [check_real(f"{name}[{i}]", t, 0.0, low_open=True) for i, t in enumerate(seconds)]
 
 
 def _draw_block(ax, block: ResNeXtBottleneck, title: str) -> None:
@@ -135,42 +125,6 @@ def bottleneck_row(blocks: Mapping[str, ResNeXtBottleneck]) -> FigureRow:
         check_instance(f"blocks[{describe(title)}]", block, ResNeXtBottleneck, "ResNeXtBottleneck")
     return FigureRow({_describe_block(str(title), block): bottleneck_figure({title: block})
                       for title, block in blocks.items()})
-
-
-def timing_figure(single_shots: Mapping[str, Sequence[float]], timings: Timings) -> Figure:
-    """Per candidate of ``timings``: its single calls (seconds, ``single_shots[label]``) as red dots, and the median
-    of the interleaved rounds with its interval, on a log scale of milliseconds."""
-    check_instance("timings", timings, Timings, "Timings (from time_modules)")
-    if not timings:
-        raise ValueError("timings is empty: time at least one candidate")
-    check_instance("single_shots", single_shots, Mapping, "dict of label -> single-call times in seconds")
-    missing = [label for label in timings if label not in single_shots]
-    if missing:
-        raise ValueError(f"single_shots has no times for {missing}: give one list of seconds per label of timings")
-    shots_ms = {label: np.array(_check_seconds(f"single_shots[{label!r}]", single_shots[label])) * 1e3
-                for label in timings}
-    labels = list(timings)
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    for i, label in enumerate(labels):
-        shots = shots_ms[label]
-        ax.scatter(shots, np.full(len(shots), i) + np.linspace(-0.12, 0.12, len(shots)), s=22, color="#C44E52",
-                   alpha=0.8, label="single call, time.time()" if i == 0 else None, zorder=3)
-        t = timings[label]
-        low, high = (v * 1e3 for v in t.interval)
-        ax.errorbar([t.median * 1e3], [i], xerr=[[t.median * 1e3 - low], [high - t.median * 1e3]], fmt="s", ms=7,
-                    color="#4C72B0", capsize=3, zorder=4,
-                    label=f"median of {t.rounds} interleaved rounds, with its interval" if i == 0 else None)
-        ax.annotate(f"median {t.median * 1e3:.1f} ms [{low:.1f}, {high:.1f}]", (t.median * 1e3, i),
-                    xytext=(0, -13), textcoords="offset points", ha="center", fontsize=7.5, color="#4C72B0")
-    ax.set_yticks(range(len(labels)), labels)
-    ax.set_xscale("log")
-    ax.margins(x=0.12)
-    ax.set_xlabel("milliseconds per forward pass (batch 8, 256 x 28 x 28), log scale")
-    ax.invert_yaxis()
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, fontsize=8, frameon=False)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return fig
 
 
 # each kind has its own marker and colour; ResNet-50 filled, ResNeXt-50 hollow: no colour needed to tell them apart

@@ -1,4 +1,4 @@
-"""Chapter 6's experiments: the claims about grouped convolution put to the test.
+"""Chapters 6 and 7's experiments: the claims about grouped convolution put to the test.
 
 The data:
 

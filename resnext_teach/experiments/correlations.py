@@ -1,4 +1,4 @@
-"""Claim 3 of Chapter 6, "different groups learn complementary features", put to the test: how strongly the output
+"""Claim 5 of Chapter 7, "different groups learn complementary features", put to the test: how strongly the output
 channels of each grouped 3x3 convolution correlate within a group and between groups (``group_correlations``),
 for trained and for initial weights, and for a ResNet cut into arbitrary slices as the reference.
 """

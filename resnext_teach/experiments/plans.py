@@ -1,4 +1,4 @@
-"""Chapter 6's training plans: per data set, what is trained (the epochs, the learning rates the search tries, the
+"""Chapter 7's training plans: per data set, what is trained (the epochs, the learning rates the search tries, the
 recipe) and how it is computed (``how``: evaluation batches, threads, runs side by side), so that a chapter cell
 names its data set and calls ``plan.search(...)`` and ``plan.train(...)`` in one line each.
 

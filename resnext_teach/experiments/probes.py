@@ -1,4 +1,4 @@
-"""Claim 1 of Chapter 6, "gradients stay within a group", put to the test: does information (and gradient) stay
+"""Claim 3 of Chapter 6, "gradients stay within a group", put to the test: does information (and gradient) stay
 within a group of a grouped convolution, and inside a whole block around it?
 
 * ``channel_jacobian`` - which input channels can change which output channels (the exact zeros of the Jacobian);

@@ -18,8 +18,9 @@ __all__ = ["TEMPLATE_EXERCISE", "WIDTH_EXERCISE", "GROUPED_WIDTH_EXERCISE", "che
 
 CHANNELS = 256  # the stage-1 template's input and output channels (Eq. 4)
 
-TEMPLATE_EXERCISE = {"cardinality": 8, "bottleneck_width": 14}
-"""Exercise "template": C paths of width d (the chapter also asks it with ``cardinality=32, bottleneck_width=2``)."""
+TEMPLATE_EXERCISE = {"cardinality": 12, "bottleneck_width": 10}
+"""Exercise "template": C paths of width d, no row of Table 2 and no position of the chapter's explorer (the chapter
+also asks it with ``cardinality=16, bottleneck_width=4``: a 64-channel bottleneck cut into 16 groups)."""
 
 WIDTH_EXERCISE = {"cardinality": 16}
 """Exercise "width": the d that keeps a 16-path template nearest ResNet's (Table 2 skips C = 16)."""

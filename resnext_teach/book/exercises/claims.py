@@ -1,10 +1,13 @@
-"""Check functions for the exercises of Chapter 6 (testing the claims).
+"""Check functions for the exercises of Chapters 6 and 7 (testing the claims: cost, then learning).
 
 Each exercise is an ``Exercise`` (see ``core``) whose answer is computed from the package's formulas; messages say
 what is off, never the answer.
 """
 
 from __future__ import annotations
+
+from fractions import Fraction
+from math import ceil, comb
 
 from torch import nn
 
@@ -14,7 +17,9 @@ from .core import Exercise
 from .feedback import Feedback
 from .readers import Approx
 
-__all__ = ["check_parameter_cut", "check_jacobian_zeros", "check_training_macs", "check_intensity"]
+# chapter 6: check_parameter_cut, check_jacobian_zeros, check_intensity; chapter 7: the others
+__all__ = ["check_channel_pairs", "check_intensity", "check_jacobian_zeros", "check_parameter_cut",
+           "check_test_images", "check_training_macs"]
 
 # Exercise "parameter cut": a 3x3 convolution, 256 -> 256 channels, dense vs 64 groups (as in ResNeXt-101 64x4d).
 CUT_CHANNELS, CUT_GROUPS = 256, 64
@@ -29,6 +34,14 @@ STEP_CHANNELS, STEP_GROUPS, STEP_SIZE = 64, 16, 8
 # Exercise "arithmetic intensity": a depthwise 3x3 convolution (groups = channels = 256) on one 28x28 image,
 # float32 (4 bytes), input, weight and output each moved once.
 INTENSITY_CHANNELS, INTENSITY_SIZE, BYTES_PER_FLOAT = 256, 28, 4
+
+# Exercise "test images": a model right on 9 images in 10; the binomial standard error of its test accuracy at most
+# 5 per mille (half a percentage point).
+TEST_IMAGES_RIGHT, TEST_IMAGES_OF, TEST_IMAGES_SE_PER_MILLE = 9, 10, 5
+
+# Exercise "channel pairs": a grouped layer's 24 output channels in 4 groups of 6 (the first block of chapter 7's
+# ResNeXt-style model); unordered pairs of channels in different groups.
+PAIRS_CHANNELS, PAIRS_GROUPS = 24, 4
 
 
 # --- the parameter cut -----------------------------------------------------------------------------------------
@@ -156,3 +169,63 @@ _INTENSITY = Exercise(
 def check_intensity(answer: object) -> Feedback:
     """Arithmetic intensity (multiply-adds per byte) of a depthwise 3x3 convolution, 256 channels, 28x28, float32."""
     return _INTENSITY.check(answer)
+
+
+# --- how many test images (chapter 7) --------------------------------------------------------------------------
+
+
+def _test_images(right: int, of: int, se_per_mille: int) -> int:
+    """The fewest test images n with sqrt(p (1 - p) / n) <= se, p = right / of (exact, in fractions)."""
+    p, se = Fraction(right, of), Fraction(se_per_mille, 1000)
+    return ceil(p * (1 - p) / se ** 2)
+
+
+def _test_images_slips(right: int, of: int, se_per_mille: int) -> dict[str, int]:
+    p, se = Fraction(right, of), Fraction(se_per_mille, 1000)
+    return {
+        "That is for a standard error of one percentage point; the question asks for half a point.":
+            ceil(p * (1 - p) / Fraction(1, 100) ** 2),
+        "The standard error is a square root: square it before you solve for n.": ceil(p * (1 - p) / se),
+        "The variance of one right-or-wrong image is p (1 - p), not p.": ceil(p / se ** 2),
+        "That is the worst case p = 1/2; this model is right on 9 images in 10.": ceil(Fraction(1, 4) / se ** 2),
+    }
+
+
+_TEST_IMAGES = Exercise(
+    "the number of test images",
+    {"right": TEST_IMAGES_RIGHT, "of": TEST_IMAGES_OF, "se_per_mille": TEST_IMAGES_SE_PER_MILLE},
+    solve=_test_images,
+    slips=_test_images_slips,
+    method="Solve sqrt(p (1 - p) / n) <= se for n, with p and se as fractions (half a point is 1/200).",
+)
+
+
+def check_test_images(answer: object) -> Feedback:
+    """The fewest test images for a binomial standard error of at most half a point, for a model right 9 times in 10."""
+    return _TEST_IMAGES.check(answer)
+
+
+# --- pairs of channels between groups (chapter 7) --------------------------------------------------------------
+
+
+def _pairs_between(channels: int, groups: int) -> int:
+    """Unordered pairs of distinct channels that lie in different groups."""
+    return comb(channels, 2) - groups * comb(channels // groups, 2)
+
+
+_PAIRS = Exercise(
+    "the number of pairs", {"channels": PAIRS_CHANNELS, "groups": PAIRS_GROUPS},
+    solve=_pairs_between,
+    slips=lambda channels, groups: {
+        "That counts the pairs within a group; the question asks for pairs in different groups.":
+            groups * comb(channels // groups, 2),
+        "That counts every pair; leave out those within a group.": comb(channels, 2),
+        "That counts each pair twice (once in each order).": 2 * _pairs_between(channels, groups),
+    },
+    method="Count all pairs of the channels, C (C - 1) / 2, then take away the pairs inside each group.",
+)
+
+
+def check_channel_pairs(answer: object) -> Feedback:
+    """Unordered pairs of channels in different groups, for 24 channels in 4 groups of 6."""
+    return _PAIRS.check(answer)

@@ -23,6 +23,7 @@ __all__ = [
     "check_why_not_faster_on_a_gpu",
     "check_why_several_seeds",
     "check_why_weights_are_shared",
+    "choices",
 ]
 
 
@@ -66,7 +67,7 @@ _WEIGHTS_SHARED = Concept(
     why="One K x K x C_in filter per output channel serves every position, so a larger image means more uses of the same weights (more multiply-adds) and no new weights.",
     wrong={
         "A": "padding changes the output size, but the weight count never had the size in it: C_out x C_in x K x K.",
-        "B": "nothing is copied; a layer with separate weights per position would be a different, much larger layer (a locally connected one).",
+        "B": "nothing is copied; a layer with its own weights at every position would be a different layer (a locally connected one).",
         "D": "the bias adds C_out numbers whatever the size; it has no part in this.",
     },
 )
@@ -239,7 +240,10 @@ class Choices:
 
 def choices(check: object) -> Choices:
     """The question and options that ``check`` (one of this module's check functions) reads a letter for."""
+    names = ", ".join(f.__name__ for f in _BY_CHECK)
+    if not callable(check):
+        raise TypeError(f"check must be one of this module's check functions ({names}), not {type(check).__name__}")
     if check not in _BY_CHECK:
-        raise ValueError(f"{check!r} is not a question of why: give one of {', '.join(f.__name__ for f in _BY_CHECK)}")
+        raise ValueError(f"check={getattr(check, '__name__', check)!r} is not a question of why: give one of {names}")
     concept = _BY_CHECK[check]
     return Choices(concept.question, dict(concept.options))

@@ -102,6 +102,13 @@ class Exercise:
                 exported = ""  # (tests/test_answer_boxes.py holds every exercise of the book to exporting)
             return unanswered(exported)
         hints = self._reachable(values, expected)
+        try:
+            return self._judge(answer, values, expected, hints)
+        except Exception as error:  # noqa: BLE001 - the answer's own methods raised (a float() or an iteration)
+            return wrong(f"Python could not read your answer: it raised {type(error).__name__} when asked for "
+                         f"its value. Give {self.what} as a plain number, list or string.")
+
+    def _judge(self, answer: object, values: dict[str, Any], expected: Any, hints: dict[str, Any]) -> Feedback:
         value = self.reader.read(answer, self.what)
         if isinstance(value, Feedback):
             for message, slip in hints.items():
