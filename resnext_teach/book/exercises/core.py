@@ -115,9 +115,9 @@ class Exercise:
                 if self.reader.near_refused(answer, slip):
                     return wrong(message)
             return value
-        return self._judge(value, values, expected, hints)
+        return self._judge_value(value, values, expected, hints)
 
-    def _judge(self, value: Any, values: dict[str, Any], expected: Any, hints: dict[str, Any]) -> Feedback:
+    def _judge_value(self, value: Any, values: dict[str, Any], expected: Any, hints: dict[str, Any]) -> Feedback:
         """Steps 3 to 7 of the check, for an answer read as a value."""
         if self.reader.same(value, expected):
             if self.echo is not None:
@@ -144,7 +144,7 @@ class Exercise:
         hints, reader, what = self._reachable(values, expected), self.reader, self.what
         kind = {Whole: "whole", Approx: "real", WholeSet: "set", WholeTuple: "tuple", Letters: "letters"}[type(reader)]
         read = reader.read(expected, what)
-        right_answer = read if isinstance(read, Feedback) else self._judge(read, values, expected, hints)
+        right_answer = read if isinstance(read, Feedback) else self._judge_value(read, values, expected, hints)
         if not right_answer:
             raise ValueError(f"{what}: the check does not accept its own answer {expected!r}")
         spec: dict[str, Any] = {
@@ -159,7 +159,7 @@ class Exercise:
             single = len(expected) == 1 and len(hints) == len(choices) - 1 and all(len(s) == 1 for s in hints.values())
             spec.update(choices=list(choices), single=single, unknown=[unknown[1].split(f"'{_ODD}'")[0],
                                                         unknown[1].split(f"'{_ODD}'")[1], unknown[0].split("'")[-1]])
-            table = {"".join(letters): self._judge(set(letters), values, expected, hints)
+            table = {"".join(letters): self._judge_value(set(letters), values, expected, hints)
                      for n in range(len(choices) + 1) for letters in itertools.combinations(sorted(choices), n)}
             messages = sorted({f.message for f in table.values()})
             spec["table"] = {"messages": messages,
