@@ -33,8 +33,8 @@
   const ITEMS = new RegExp(`[,${SPACE}]+`);
   const WHOLE_PART = '(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)';
   const INT = new RegExp(`^[+-]?${WHOLE_PART}$`);
-  const FLOAT = new RegExp(`^[+-]?(?:(?:${WHOLE_PART}\\.[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?|${WHOLE_PART}[eE][+-]?[0-9]+` +
-    '|nan|inf|infinity)$', 'i');
+  const FLOAT = new RegExp(`^[+-]?(?:(?:${WHOLE_PART}\\.[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?` +
+    `|${WHOLE_PART}[eE][+-]?[0-9]+|nan|inf|infinity)$`, 'i');
   const NOT_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
 
   // --- what the box's text stands for (core.box_answer) ------------------------------------------------------------
@@ -117,7 +117,8 @@
       const have = new Set(given.map(String));
       for (const g of given.filter(g => !want.has(String(g))).sort(byValue)) {
         if (g <= 0n) return `groups=${describe(g)} is not allowed: the number of groups is a positive integer.`;
-        let rule = cIn % g !== 0n ? `groups=${g} must divide in_channels=${cIn}` : `groups=${g} must divide out_channels=${cOut}`;
+        let rule = cIn % g !== 0n ? `groups=${g} must divide in_channels=${cIn}`
+          : `groups=${g} must divide out_channels=${cOut}`;
         if (cIn % g !== 0n && cOut % g === 0n) {
           rule += ` (it divides out_channels=${cOut}, but G must divide both channel counts)`;
         } else if (cOut % g !== 0n && cIn % g === 0n) {
@@ -187,8 +188,8 @@
         return `The first size is right; stage ${stage} (conv${stage}) is not. Each of conv3, conv4 and conv5 halves ` +
           'the size once (a 3×3 convolution with stride 2 and padding 1).';
       }
-      return 'The first size is off. Follow the image through the stem: a 7×7 convolution with stride 2, then a 3×3 ' +
-        'max-pool with stride 2.';
+      return 'The first size is off. Follow the image through the stem: a 7×7 convolution with stride 2, then a ' +
+        '3×3 max-pool with stride 2.';
     },
   };
 
@@ -226,10 +227,12 @@
     } else {
       if (raw.t === 'float' && Number.isFinite(raw.v)) { // Whole.near_refused: the exact root of a rounded answer
         for (const [message, slip] of spec.slips) {
-          if (typeof slip === 'number' && !Number.isInteger(slip) && Math.abs(raw.v - slip) < 0.01) return notYet(message);
+          const near = typeof slip === 'number' && !Number.isInteger(slip) && Math.abs(raw.v - slip) < 0.01;
+          if (near) return notYet(message);
         }
       }
-      return notYet(raw.t === 'str' ? spec.forms.str : Number.isFinite(raw.v) ? spec.forms.fraction : spec.forms.nonfinite);
+      const forms = spec.forms;
+      return notYet(raw.t === 'str' ? forms.str : Number.isFinite(raw.v) ? forms.fraction : forms.nonfinite);
     }
     return judge(spec, value, sameWhole, v => v <= 0n && BigInt(spec.expected) > 0n, () => spec.right);
   }
@@ -246,7 +249,8 @@
 
   function judgeList(spec, text) {
     let inner = text;
-    if (inner.length > 1 && '[({'.includes(inner[0]) && '])}'.includes(inner[inner.length - 1])) inner = inner.slice(1, -1);
+    const last = inner[inner.length - 1];
+    if (inner.length > 1 && '[({'.includes(inner[0]) && '])}'.includes(last)) inner = inner.slice(1, -1);
     const items = inner.split(ITEMS).filter(Boolean);
     if (items.length > spec.max_members) return notYet(spec.forms.long);
     const values = [];
@@ -361,7 +365,8 @@
         name: id, value: letter, id: `${id}-${letter}`, 'aria-describedby': `${id}-hint`}));
       hint.textContent = spec.single ? HINTS.letter : HINTS.letters;
       const row = element('div', {className: 'rxt-box-row rxt-box-letters'},
-        ...boxes.map((box, i) => element('label', {className: 'rxt-box-letter', htmlFor: box.id}, box, ` ${spec.choices[i]}`)),
+        ...boxes.map((box, i) => element('label', {className: 'rxt-box-letter', htmlFor: box.id}, box,
+          ` ${spec.choices[i]}`)),
         button);
       form.append(element('fieldset', {}, element('legend', {className: 'rxt-box-label'}, name), hint, row), region);
       read = () => boxes.filter(box => box.checked).map(box => box.value).join('');
