@@ -198,8 +198,10 @@ def test_every_exercise_exports_its_box_and_the_page_gives_the_python_verdict(tm
             if max(py["seconds"], page["seconds"]) > LIMIT_S:
                 slow.append((case["name"], text[:40], py["seconds"], page["seconds"]))
     total = sum(len(c["texts"]) for c in cases)
+    slowest = [max(v["seconds"] for one in side for v in one) for side in (python, js)]
     print(f"\nanswer boxes: {len(cases)} exercises x inputs = {total} verdicts compared, {len(mismatches)} "
-          f"mismatches, {len(slow)} slower than {LIMIT_S} s; heads {heads}")
+          f"mismatches, {len(slow)} slower than {LIMIT_S} s (slowest: Python {slowest[0] * 1e3:.1f} ms, page "
+          f"{slowest[1] * 1e3:.1f} ms); heads {heads}")
     assert not mismatches, f"{len(mismatches)} of {total} verdicts differ:\n" + "\n".join(map(repr, mismatches[:20]))
     assert not slow, slow[:10]
     # every slip's hint and Correct! are reachable from the box (the browser test types them into the page)

@@ -15,10 +15,11 @@ Screenshots of one box at 1280 and 390 px, light and dark, go to _build/screensh
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
+from test_answer_boxes import CASES, CHECKS, exercise_of  # the unit test's list of the book's checks (tests/)
+
+from resnext_teach.book.exercises.core import box_answer
 
 from .conftest import site_pages
 from .pages import open_in_mode
@@ -26,13 +27,7 @@ from .test_axe import TAGS, load_axe
 from .test_barriers import with_helpers
 from .test_static_book import unexpected
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from test_answer_boxes import CASES, CHECKS, exercise_of  # noqa: E402 - the unit test's list of the book's checks
-
-from resnext_teach.book.exercises.core import box_answer  # noqa: E402
-
 CHAPTERS = [p for p in site_pages() if p.startswith("chapters/")]
-BOXES = "form.rxt-box"
 
 
 def exports() -> dict[str, tuple[str, dict]]:
