@@ -20,12 +20,16 @@ The rules every check follows (the tests hold each one to them):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import escape
 
 PAPER = "#ffffff"  # the feedback's own background, whatever the notebook's theme
 NOT_ANSWERED = "Replace None with your answer, then run the cell again."
 """The message of ``unanswered()``."""
+NO_SCRIPT = ("JavaScript is off, so this page cannot check your answer: open this chapter's notebook (Colab: the "
+             "launch button at the top of the page), put your answer in this cell and run it for feedback.")
+"""What the web page says under an unanswered exercise when JavaScript is off (``<noscript>``: a notebook, where
+scripts run, never shows it)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class Feedback:
     correct: bool
     message: str
     answered: bool = True  # False while the cell still holds ``answer = None``: an invitation, not an error
+    exercise: str = field(default="", compare=False)  # the exercise for the page's answer box, as JSON (core)
 
     def __bool__(self) -> bool:
         return self.correct
@@ -56,9 +61,12 @@ class Feedback:
         else:
             colour, mark = "#4b5563", "&#9998;"   # not answered yet: neutral grey pencil
         message = escape(self.message).replace("None", "<code>None</code>", 1) if not self.answered else escape(self.message)
+        # The web page's answer box (book_js/_static/rxt/exercises.js) reads the exercise from this attribute.
+        box = (f' data-rxt-exercise="{escape(self.exercise, quote=True)}"', f"<noscript> {escape(NO_SCRIPT)}</noscript>"
+               ) if self.exercise else ("", "")
         # Its own white paper: the colours keep their contrast (4.5:1 or more) in light and dark notebook themes.
         return (f'<p class="rxt-feedback" style="color:{colour}; background:{PAPER}; border-left:4px solid {colour}; '
-                f'padding:0.2rem 0.5rem; margin:0.25rem 0"><b>{mark} {self.head}</b> {message}</p>')
+                f'padding:0.2rem 0.5rem; margin:0.25rem 0"{box[0]}><b>{mark} {self.head}</b> {message}{box[1]}</p>')
 
 
 def right(message: str = "") -> Feedback:
@@ -69,9 +77,9 @@ def wrong(message: str) -> Feedback:
     return Feedback(False, message)
 
 
-def unanswered() -> Feedback:
-    """What a check says while the answer is still ``None``."""
-    return Feedback(False, NOT_ANSWERED, answered=False)
+def unanswered(exercise: str = "") -> Feedback:
+    """What a check says while the answer is still ``None`` (with ``exercise``, the JSON the page's box reads)."""
+    return Feedback(False, NOT_ANSWERED, answered=False, exercise=exercise)
 
 
 def capitalized(what: str) -> str:
