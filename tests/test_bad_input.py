@@ -255,7 +255,7 @@ ANSWERS = {  # the answers that are not whole numbers, each from an independent 
     "concepts.check_why_not_32_times_faster": lambda: {"B"},  # activations and overheads do not shrink with G
     "concepts.check_why_several_seeds": lambda: {"D"},  # seed-to-seed noise
     "cardinality.check_complexity_preserving_width":  # Table 2's rule by brute force: the d nearest 69,632
-        lambda: min(range(1, 300), key=lambda d: (abs(16 * (512 * d + 9 * d * d) - 69_632), d)),
+        lambda: min(range(1, 300), key=lambda d: (abs(24 * (512 * d + 9 * d * d) - 69_632), d)),
 }
 
 

@@ -57,16 +57,17 @@ def test_template_params_check():
 
 
 def test_width_check():
-    assert check_complexity_preserving_width(8)  # C = 16: the root 7.51 rounds to 8
-    assert check_complexity_preserving_width(8.0)
-    assert "107.4%" in check_complexity_preserving_width(8).message
+    assert check_complexity_preserving_width(5)  # the chapter's C = 24: the root 5.19 rounds to 5
+    assert check_complexity_preserving_width(8, cardinality=16)  # C = 16: the root 7.51 rounds to 8
+    assert check_complexity_preserving_width(8.0, cardinality=16)
+    assert "107.4%" in check_complexity_preserving_width(8, cardinality=16).message
     for c, d, _ in paper.TABLE2:
         assert check_complexity_preserving_width(d, cardinality=c)
     slips = {7: "how you rounded", 4: "splits ResNet's 64 channels", 64: "factor C", 7.51: "exact root",
              9: "Solve", 2: "Solve", 0: "positive", 7.2: "whole number", "8": "not str",
              float("nan"): "nan and infinity", None: "Replace None"}
     for answer, hint in slips.items():
-        fb = check_complexity_preserving_width(answer)
+        fb = check_complexity_preserving_width(answer, cardinality=16)
         assert not fb and hint in str(fb) and free_of(8, fb.message), (answer, fb)
 
 

@@ -34,18 +34,20 @@ def assert_wrong(feedback, *expected: int, mentions: str | None = None) -> None:
 
 def test_params_exercise():
     c = PARAMS_EXERCISE
-    layer = build_model("resnext50_32x4d").layer2[0].conv2  # the layer the exercise describes
+    with torch.device("meta"):
+        layer = build_model("resnext101_64x4d").layer4[0].conv2  # the layer the exercise describes
     assert (layer.in_channels, layer.out_channels, layer.kernel_size, layer.groups) == (
         c["in_channels"], c["out_channels"], (c["kernel_size"],) * 2, c["groups"])
     expected = numel(layer)
     assert check_params_exercise(expected) and check_params_exercise(float(expected))
-    dense = numel(nn.Conv2d(256, 256, 3, bias=False))
+    n, g = c["in_channels"], c["groups"]
+    dense = numel(nn.Conv2d(n, n, 3, bias=False))
     assert_wrong(check_params_exercise(dense), expected, mentions="divide by the number of groups")
-    one_group = numel(nn.Conv2d(256 // 32, 256 // 32, 3, bias=False))
+    one_group = numel(nn.Conv2d(n // g, n // g, 3, bias=False))
     assert_wrong(check_params_exercise(one_group), expected, mentions="divide C_out by G as well")
-    channels_per_group_as_g = numel(nn.Conv2d(256, 256, 3, groups=256 // 32, bias=False))
+    channels_per_group_as_g = numel(nn.Conv2d(n, n, 3, groups=n // g, bias=False))
     assert_wrong(check_params_exercise(channels_per_group_as_g), expected, mentions="channels per group")
-    assert_wrong(check_params_exercise(numel(nn.Conv2d(256, 256, 3, groups=32))), expected, mentions="bias=False")
+    assert_wrong(check_params_exercise(numel(nn.Conv2d(n, n, 3, groups=g))), expected, mentions="bias=False")
     assert_wrong(check_params_exercise(expected // 3), expected, mentions="K squared")
     for other in (1, 999, expected + 1, expected * 5, 0, -expected):
         assert_wrong(check_params_exercise(other), expected)

@@ -22,8 +22,9 @@ TEMPLATE_EXERCISE = {"cardinality": 12, "bottleneck_width": 10}
 """Exercise "template": C paths of width d, no row of Table 2 and no position of the chapter's explorer (the chapter
 also asks it with ``cardinality=16, bottleneck_width=4``: a 64-channel bottleneck cut into 16 groups)."""
 
-WIDTH_EXERCISE = {"cardinality": 16}
-"""Exercise "width": the d that keeps a 16-path template nearest ResNet's (Table 2 skips C = 16)."""
+WIDTH_EXERCISE = {"cardinality": 24}
+"""Exercise "width": the d that keeps a 24-path template nearest ResNet's (no row of Table 2, no position of the
+chapter's explorer, whose C = 16 the chapter discusses)."""
 
 GROUPED_WIDTH_EXERCISE = {"planes": 256, "cardinality": 32, "bottleneck_width": 4}
 """Exercise "stage 3": the grouped width in ResNeXt-50 32x4d's third stage (torchvision's ``layer3``)."""

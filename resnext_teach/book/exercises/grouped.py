@@ -18,7 +18,10 @@ __all__ = ["PARAMS_EXERCISE", "LEGAL_EXERCISE", "PER_GROUP_EXERCISE", "DEPTHWISE
     "check_perturbation_exercise"]
 
 # Exercise "parameters": the grouped 3x3 conv of the first block of stage 2 (conv3) in ResNeXt-50 (32x4d).
-PARAMS_EXERCISE = {"in_channels": 256, "out_channels": 256, "kernel_size": 3, "groups": 32}
+# Exercise "params": ResNeXt-101 64x4d's last stage opens with this grouped 3x3 (layer4[0].conv2). ResNeXt-50's
+# stage-2 layer (256 -> 256, G = 32) has 18,432 weights, the running layer's count at G = 4, which the chapter
+# shows; at 32 channels per group and G = 32 the slip "channels per group as G" would give the right answer.
+PARAMS_EXERCISE = {"in_channels": 2048, "out_channels": 2048, "kernel_size": 3, "groups": 64}
 
 # Exercise "legal groups": which G does a convolution from 48 to 72 channels accept?
 LEGAL_EXERCISE = {"in_channels": 48, "out_channels": 72}
@@ -67,7 +70,7 @@ _PARAMS = Exercise(
 
 
 def check_params_exercise(answer: object) -> Feedback:
-    """Weights of ``nn.Conv2d(256, 256, 3, groups=32, bias=False)`` (the sizes are ``PARAMS_EXERCISE``)."""
+    """Weights of ``nn.Conv2d(2048, 2048, 3, groups=64, bias=False)`` (the sizes are ``PARAMS_EXERCISE``)."""
     return _PARAMS.check(answer)
 
 
