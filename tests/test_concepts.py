@@ -72,3 +72,26 @@ def test_each_question_named_answers_a_letter_outside_its_options_with_the_optio
                      concepts.check_why_not_faster_on_a_gpu("Z"), concepts.check_why_not_32_times_faster("Z"),
                      concepts.check_why_several_seeds("Z")):
         assert not feedback and "A, B, C, D" in feedback.message
+
+
+def test_what_the_reasons_say_of_the_models_holds():
+    """The reasons state facts about the models; the package's own models say so (on the meta device)."""
+    import torch
+    from torch import nn
+
+    from resnext_teach import build_model, conv2d_params
+
+    with torch.device("meta"):
+        resnet, resnext = build_model("resnet50"), build_model("resnext50_32x4d")
+    size = [sum(p.numel() for p in m.parameters()) for m in (resnet, resnext)]
+    assert size[1] < size[0]  # "it has slightly fewer (Table 1)"
+    depth = [sum(isinstance(m, (nn.Conv2d, nn.Linear)) and not _shortcut(name)
+                 for name, m in model.named_modules()) for model in (resnet, resnext)]
+    assert depth == [50, 50]  # "both have 50 layers"
+    assert conv2d_params(128, 128, 1, groups=32) * 32 == conv2d_params(128, 128, 1)  # "nn.Conv2d(256, 128, 1,
+    # groups=32) is a legal layer", and grouping divides a layer's weights by G
+    nn.Conv2d(256, 128, 1, groups=32, device="meta")
+
+
+def _shortcut(name: str) -> bool:
+    return "downsample" in name
