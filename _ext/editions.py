@@ -5,6 +5,7 @@ show there as raw text. An edition is a page's source notebook with every piece 
 the HTML page shows in its place:
 
 * ``{glue:text}`name:fmt``` -> the value the build glued, formatted as myst-nb formats it on the page;
+* ``{glue:md}`name``` -> the Markdown the build glued (``notebook.as_code``: a layer written as code);
 * ``{cite:p}`key``` -> "(Xie et al., 2017)", linked to the book's references page;
 * ``{ref}`label``` -> a link to that section (or "Exercise 2.3") of the HTML book;
 * ``(label)=`` lines -> nothing;
@@ -127,25 +128,29 @@ def _quote(text: str) -> str:
 
 
 class _Converter:
-    """Converts one page; ``glued`` maps each glued name to its text/plain value."""
+    """Converts one page; ``glued(docname)`` maps each name that page glued to its data (mimetype -> text)."""
 
-    def __init__(self, book: Book, docname: str, glued: Callable[[str], Mapping[str, str]]) -> None:
+    def __init__(self, book: Book, docname: str, glued: Callable[[str], Mapping[str, Mapping[str, str]]]) -> None:
         self.book, self.docname, self.glued = book, docname, glued
 
     # --- inline markup ---------------------------------------------------------------------------------------
     def role(self, m: re.Match) -> str:
         name, body = m.group("name"), m.group("body")
-        if name == "glue:text":
+        if name in ("glue:text", "glue:md"):
             from myst_nb.core.variables import format_plain_text  # the formatter the HTML page uses
 
-            key, _, fmt = body.rpartition(":") if ":" in body.split("::")[-1] else (body, "", "")
+            text = name == "glue:text"
+            key, _, fmt = body.rpartition(":") if text and ":" in body.split("::")[-1] else (body, "", "")
             path, _, key = key.rpartition("::")  # "other/page.ipynb::key" glues from another page
             docname = posixpath.normpath(posixpath.join(posixpath.dirname(self.docname), path)).rsplit(".", 1)[0] \
                 if path else self.docname
-            values = self.glued(docname)
-            if key not in values:
-                raise EditionError(f"{self.docname}: {{glue:text}}`{body}` names a value {docname} never glued")
-            return format_plain_text(values[key], fmt)
+            mime = "text/plain" if text else "text/markdown"
+            data = self.glued(docname).get(key)
+            if data is None:
+                raise EditionError(f"{self.docname}: {{{name}}}`{body}` names a value {docname} never glued")
+            if mime not in data:
+                raise EditionError(f"{self.docname}: {{{name}}}`{body}`: {key!r} was glued without {mime}")
+            return format_plain_text(data[mime], fmt) if text else data[mime]
         if name == "time-needed":  # _ext/reading_time.py: what the page shows
             if body.strip() not in self.book.times:
                 raise EditionError(f"{self.docname}: {{time-needed}}`{body}` names no page of the book")
@@ -219,11 +224,11 @@ def read_page(path: Path) -> nbformat.NotebookNode | None:
 
 
 def convert(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode | None, docname: str,
-            glued: Callable[[str], Mapping[str, str]], book: Book) -> Edition:
+            glued: Callable[[str], Mapping[str, Mapping[str, str]]], book: Book) -> Edition:
     """Make the Colab and student editions of one page.
 
     ``nb`` is the source notebook; ``executed`` the build's executed copy (for ``remove-input`` Markdown outputs;
-    cells correspond one to one); ``glued(docname)`` a page's glued values (name -> text/plain)."""
+    cells correspond one to one); ``glued(docname)`` a page's glued values (name -> mimetype -> text)."""
     conv = _Converter(book, docname, glued)
     body: list[nbformat.NotebookNode] = []
     solutions: list[tuple[str, list[nbformat.NotebookNode]]] = []
@@ -349,14 +354,20 @@ def _on_request(cell: nbformat.NotebookNode, number: str) -> nbformat.NotebookNo
 
 
 def only_hands_values_to_prose(source: str) -> bool:
-    """True when every statement of a cell is a ``prose(...)`` or ``glue(...)`` call (book plumbing only)."""
+    """True when a cell only hands values to the prose (book plumbing): ``prose(...)`` or ``glue(...)`` calls,
+    after imports from the package they quote (``from resnext_teach.book.exercises import convolution``)."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return False
-    return bool(tree.body) and all(
+    imports = 0
+    while imports < len(tree.body) and isinstance(tree.body[imports], ast.ImportFrom) \
+            and (tree.body[imports].module or "").split(".")[0] == "resnext_teach":
+        imports += 1
+    calls = tree.body[imports:]
+    return bool(calls) and all(
         isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Name)
-        and node.value.func.id in ("prose", "glue") for node in tree.body)
+        and node.value.func.id in ("prose", "glue") for node in calls)
 
 
 def _markdown_output(cell: nbformat.NotebookNode) -> str | None:

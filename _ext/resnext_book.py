@@ -265,10 +265,10 @@ def write_editions(app: Sphinx) -> list[Path]:
     written = []
 
     @functools.cache
-    def glued(docname: str) -> dict[str, str]:
+    def glued(docname: str) -> dict[str, dict[str, str]]:
         path = build / "jupyter_execute" / f"{docname}.glue.json"
         data = json.loads(path.read_text()) if path.exists() else {}
-        return {name: out["data"]["text/plain"] for name, out in data.items() if "text/plain" in out.get("data", {})}
+        return {name: out.get("data", {}) for name, out in data.items()}
 
     for docname in sorted(app.env.found_docs):
         source = editions.read_page(Path(str(app.env.doc2path(docname))))

@@ -10,8 +10,11 @@ from torch import nn
 from resnext_teach import ResNeXtBottleneck, build_model, complexity_preserving_width
 from resnext_teach import paper
 from resnext_teach.book.exercises.cardinality import (
+    GROUPED_WIDTH_EXERCISE,
+    NAIVE_EXERCISE,
     check_complexity_preserving_width,
     check_grouped_width,
+    check_naive_template_params,
     check_template_params,
 )
 
@@ -40,6 +43,11 @@ def test_template_params_check():
     expected = 12 * (256 * 10 + 9 * 10 * 10 + 10 * 256)  # 72,240, the default question: C = 12, d = 10
     assert check_template_params(expected) and check_template_params(float(expected))
     assert check_template_params(16 * (256 * 4 + 9 * 4 * 4 + 4 * 256), cardinality=16, bottleneck_width=4)
+    # the naive conversion: ResNet's 64 channels in 16 groups of 4, the same template with other values
+    naive = _template_of_a_real_block(NAIVE_EXERCISE["cardinality"], NAIVE_EXERCISE["bottleneck_width"])
+    assert NAIVE_EXERCISE == {"cardinality": 16, "bottleneck_width": 4} and naive == 16 * (2 * 256 * 4 + 9 * 4 * 4)
+    assert check_naive_template_params(naive) and not check_naive_template_params(expected)
+    assert "one path" in check_naive_template_params(2 * 256 * 4 + 9 * 4 * 4).message
     slips = {
         256 * 10 + 9 * 10 * 10 + 10 * 256: "one path",
         2 * 256 * 120 + 9 * 120 * 120: "dense",
@@ -82,17 +90,17 @@ def test_width_check_never_reveals_the_answer(cardinality, answer):
 
 def test_grouped_width_check():
     with torch.device("meta"):
-        model = build_model("resnext50_32x4d")
-    conv = model.layer3[0].conv2  # the exercise's layer: torchvision's layer3, planes=256
-    assert isinstance(conv, nn.Conv2d) and conv.groups == 32
-    assert check_grouped_width(conv.out_channels) and check_grouped_width(model.layer4[0].conv2.out_channels, planes=512)
-    assert check_grouped_width(int(256 * 4 / 64) * 32)
-    assert check_grouped_width(int(512 * 4 / 64) * 32, planes=512)
-    slips = {16: "single group", 128: "first stage", 1024: "output width", 256: "planes itself",
-             256 * 4 * 32: "divide by 64"}
+        model = build_model("resnext50_8x14d")
+    conv = model.layer3[0].conv2  # the exercise's layer: ResNeXt-50 8x14d's layer3, planes=256
+    assert isinstance(conv, nn.Conv2d) and conv.groups == 8 and GROUPED_WIDTH_EXERCISE["planes"] == 256
+    expected = conv.out_channels
+    assert check_grouped_width(expected) and check_grouped_width(model.layer4[0].conv2.out_channels, planes=512)
+    assert check_grouped_width(int(512 * 4 / 64) * 32, planes=512, cardinality=32, bottleneck_width=4)
+    slips = {expected // 8: "single group", 8 * 14: "first stage", 1024: "output width", 256: "planes itself",
+             256 * 14 * 8: "divide by 64"}
     for answer, hint in slips.items():
         fb = check_grouped_width(answer)
-        assert not fb and hint in fb.message and free_of(512, fb.message)
+        assert not fb and hint in fb.message and free_of(expected, fb.message)
     assert "Recount" in check_grouped_width(600).message
     with pytest.raises(ValueError, match="channels per path"):
         check_grouped_width(1, planes=8, bottleneck_width=4)

@@ -146,7 +146,8 @@ EXERCISE_MODULES = [importlib.import_module(f"{exercises.__name__}.{info.name}")
 def test_the_exercise_modules_hand_out_no_answer():
     """What a chapter can import from an exercise module: check functions, the question's values, and tools that
     build the question (ConvLayer, the ResNeXt-152 configuration); every answer helper is private."""
-    allowed_helpers = {"resnext152_config", "choices"}  # choices: a question of why, its options (no answer)
+    # choices, shortcut_choices: a question's options (no answer); block_code: how a question writes its block
+    allowed_helpers = {"resnext152_config", "choices", "shortcut_choices", "block_code"}
     for module in EXERCISE_MODULES:
         for name, obj in vars(module).items():
             imported = getattr(obj, "__module__", module.__name__) != module.__name__  # a constant has no module

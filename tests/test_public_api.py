@@ -149,7 +149,8 @@ BY_NAME: dict[str, Callable[[], object]] = {
     "chapters_dir": lambda: ROOT / "chapters", "relative_to": lambda: ROOT, "learning_rates": lambda: [0.05],
     "loader": lambda: [(torch.randn(2, 1, 8, 8), torch.tensor([0, 1]))], "num_threads": lambda: 1,
     "timings": lambda: {1: timing("G=1"), 2: timing("G=2")}, "channels": lambda: 8,
-    "dataset": lambda: "digits", "batch_size": lambda: 8,
+    "dataset": lambda: "digits", "batch_size": lambda: 8, "text": lambda: "nn.Conv2d(8, 8, 3)",
+    "block": lambda: dict(in_channels=8, planes=2, cardinality=2, bottleneck_width=32),
 }
 FAST = dict(rounds=lambda: 2, warmup=lambda: 0, min_time=lambda: 0.0, threads=lambda: 1)  # two rounds of one call
 BY_CALLABLE: dict[str, dict[str, Callable[[], object]]] = {  # where a name means something else, or for speed

@@ -8,7 +8,11 @@ MyST's ``{glue:text}`` role::
     prose(params_g1=params_g1, params_ratio=params_g1 // params_g32)
 
 ``prose`` (and ``glue``, its one-value form) stores values during the build and does nothing elsewhere; the
-notebook editions leave such cells out, since their text already holds the numbers.
+notebook editions leave such cells out, since their text already holds the numbers. A value that reads as code, such
+as an exercise's layer, goes through ``as_code`` and MyST's ``{glue:md}`` role: a role inside a code span is not
+read, so ``` `nn.Conv2d({glue:text}`c_in`, ...)` ``` would show raw::
+
+    prose(ex_layer=as_code(PARAMS_LAYER.code()))   # the text: How many parameters does {glue:md}`ex_layer` have?
 
 What makes a run repeatable: ``setup(seed)`` seeds Python's, NumPy's and PyTorch's random generators, and every
 experiment seeds its own generators (``experiments.training``). The order of a ``set`` of strings depends on
@@ -28,7 +32,7 @@ from ..devices import MAX_THREADS, pick_device
 from ..timing import quiet_allocator
 from ..validation import check_int, check_positive_int
 
-__all__ = ["setup", "prose", "in_colab"]
+__all__ = ["setup", "prose", "as_code", "in_colab"]
 
 
 def setup(seed: int = 0, threads: int | None = None) -> torch.device:
@@ -74,6 +78,18 @@ def prose(**values: object) -> None:
     """Hand each ``name=value`` to the prose (``{glue:text}`name```); nothing happens outside the book build."""
     for name, value in values.items():
         glue(name, value)
+
+
+def as_code(text: str) -> object:
+    """``text`` as inline code for ``{glue:md}`name```: ``as_code("nn.Conv2d(32, 96, 5)")`` reads
+    `nn.Conv2d(32, 96, 5)` on the page and in the notebook editions."""
+    from IPython.display import Markdown
+
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string of code, not {type(text).__name__}")
+    if not text.strip() or "`" in text or "\n" in text:
+        raise ValueError(f"text must be one line of code without backticks, not {text!r}")
+    return Markdown(f"`{text}`")
 
 
 def glue(name: str, value: object) -> object:

@@ -4,6 +4,7 @@ so the chapter's text, its solutions and these checks use the same ones; each ex
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 
 import torch
@@ -13,12 +14,14 @@ from ...blocks import ResNeXtBottleneck
 from ...counting import conv2d_macs, conv2d_output_size, conv2d_params
 from ...design import BLOCK_EXPANSION, grouped_width
 from ...timing import DEAD_BAND, Ratio, verdict
+from ...validation import describe
+from .concepts import Choices
 from .core import Exercise
 from .feedback import Feedback
 from .readers import Letters
 
-__all__ = ["FIRST_BLOCK", "STRIDED_BLOCK", "STRIDED_INPUT", "VERDICT_CHOICES", "SHORTCUT_CHOICES",
-    "check_conv2_params", "check_first_block_conv_params", "check_strided_macs", "check_shortcuts",
+__all__ = ["CONV2_BLOCK", "FIRST_BLOCK", "STRIDED_BLOCK", "STRIDED_INPUT", "VERDICT_CHOICES", "SHORTCUT_CHOICES",
+    "block_code", "shortcut_choices", "check_conv2_params", "check_first_block_conv_params", "check_strided_macs", "check_shortcuts",
     "check_timing_words"]
 
 # Exercise 1: the grouped 3x3 of a stage-3 block of ResNeXt-101 (64x4d).
@@ -51,6 +54,29 @@ SHORTCUT_CHOICES: dict[str, dict[str, int]] = {
     "E": dict(in_channels=1024, planes=256, cardinality=32, bottleneck_width=4, stride=2),
     "F": dict(in_channels=64, planes=64, cardinality=1, bottleneck_width=64, stride=1),
 }
+
+
+def block_code(block: dict[str, int]) -> str:
+    """How an exercise's block is written in the chapter: ``ResNeXtBottleneck(64, 64, cardinality=32,
+    bottleneck_width=4)``, with ``stride=2`` when it has one."""
+    keys = ("in_channels", "planes", "cardinality", "bottleneck_width")
+    if not isinstance(block, Mapping) or not set(keys) <= set(block) or not set(block) <= {*keys, "stride"}:
+        raise TypeError(f"block must be a dict of ResNeXtBottleneck's arguments ({', '.join(keys)}, and stride if "
+                        f"not 1), not {describe(block)}")
+    try:
+        with torch.device("meta"):
+            ResNeXtBottleneck(**block)  # a block that cannot be built is no block to quote
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"block: {error}") from None
+    stride = block.get("stride", 1)
+    return (f"ResNeXtBottleneck({block['in_channels']}, {block['planes']}, cardinality={block['cardinality']}, "
+            f"bottleneck_width={block['bottleneck_width']}" + (f", stride={stride})" if stride != 1 else ")"))
+
+
+def shortcut_choices() -> Choices:
+    """Exercise 4's blocks, one per letter, as the chapter lists them (Markdown in a notebook and on the page)."""
+    return Choices("Which of these blocks get a projection shortcut?",
+                   {letter: f"`{block_code(spec)}`" for letter, spec in SHORTCUT_CHOICES.items()})
 
 
 def _conv2_shape(block: dict[str, int]) -> tuple[int, int]:

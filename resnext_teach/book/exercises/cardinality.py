@@ -8,26 +8,31 @@ returns ``Feedback``; hints name a common slip, and no message contains the expe
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from ...design import RESNET_TEMPLATE, complexity_preserving_width, grouped_width, template_params
 from .core import Exercise
 from .feedback import Feedback
 
-__all__ = ["TEMPLATE_EXERCISE", "WIDTH_EXERCISE", "GROUPED_WIDTH_EXERCISE", "check_template_params",
-    "check_complexity_preserving_width", "check_grouped_width"]
+__all__ = ["TEMPLATE_EXERCISE", "NAIVE_EXERCISE", "WIDTH_EXERCISE", "GROUPED_WIDTH_EXERCISE", "check_template_params",
+    "check_naive_template_params", "check_complexity_preserving_width", "check_grouped_width"]
 
 CHANNELS = 256  # the stage-1 template's input and output channels (Eq. 4)
 
 TEMPLATE_EXERCISE = {"cardinality": 12, "bottleneck_width": 10}
-"""Exercise "template": C paths of width d, no row of Table 2 and no position of the chapter's explorer (the chapter
-also asks it with ``cardinality=16, bottleneck_width=4``: a 64-channel bottleneck cut into 16 groups)."""
+"""Exercise "template": C paths of width d, no row of Table 2 and no position of the chapter's explorer."""
+
+NAIVE_EXERCISE = {"cardinality": 16, "bottleneck_width": 4}
+"""Exercise "naive conversion": ResNet's 64-channel bottleneck cut into 16 groups of 4, not widened (the chapter's
+layer table shows ``groups=32``)."""
 
 WIDTH_EXERCISE = {"cardinality": 24}
 """Exercise "width": the d that keeps a 24-path template nearest ResNet's (no row of Table 2, no position of the
 chapter's explorer, whose C = 16 the chapter discusses)."""
 
-GROUPED_WIDTH_EXERCISE = {"planes": 256, "cardinality": 32, "bottleneck_width": 4}
-"""Exercise "stage 3": the grouped width in ResNeXt-50 32x4d's third stage (torchvision's ``layer3``)."""
+GROUPED_WIDTH_EXERCISE = {"planes": 256, "cardinality": 8, "bottleneck_width": 14}
+"""Exercise "stage 3": the grouped width in ResNeXt-50 8x14d's third stage (torchvision's ``layer3``), a model the
+chapter's width table (ResNet-50, 32x4d, 32x8d) does not show."""
 
 
 # --- the template's parameters (Eq. 4) ------------------------------------------------------------------------
@@ -64,6 +69,14 @@ def check_template_params(answer: object, cardinality: int = TEMPLATE_EXERCISE["
     """Parameters of the stage-1 template with ``cardinality`` paths of width ``bottleneck_width`` (Eq. 4):
     ``C * (256*d + 3*3*d*d + d*256)``, convolution weights only."""
     return _TEMPLATE.check(answer, cardinality=cardinality, bottleneck_width=bottleneck_width)
+
+
+_NAIVE = replace(_TEMPLATE, values=NAIVE_EXERCISE)
+
+
+def check_naive_template_params(answer: object) -> Feedback:
+    """Exercise "naive conversion": the template parameters of ``NAIVE_EXERCISE``'s C paths of width d."""
+    return _NAIVE.check(answer)
 
 
 # --- the complexity-preserving width (Table 2) -----------------------------------------------------------------
@@ -140,5 +153,5 @@ def check_grouped_width(answer: object, planes: int = GROUPED_WIDTH_EXERCISE["pl
                         cardinality: int = GROUPED_WIDTH_EXERCISE["cardinality"],
                         bottleneck_width: int = GROUPED_WIDTH_EXERCISE["bottleneck_width"]) -> Feedback:
     """Channels of the grouped 3x3 layer in a stage with ``planes`` (torchvision's rule
-    ``int(planes * bottleneck_width / 64) * cardinality``); the default is ResNeXt-50 32x4d's third stage."""
+    ``int(planes * bottleneck_width / 64) * cardinality``); the default is ResNeXt-50 8x14d's third stage."""
     return _GROUPED_WIDTH.check(answer, planes=planes, cardinality=cardinality, bottleneck_width=bottleneck_width)

@@ -19,7 +19,11 @@ from .readers import Approx
 
 # chapter 6: check_parameter_cut, check_jacobian_zeros, check_intensity; chapter 7: the others
 __all__ = ["check_channel_pairs", "check_intensity", "check_jacobian_zeros", "check_parameter_cut",
-           "check_test_images", "check_training_macs"]
+           "check_test_images", "check_training_macs",
+           # each exercise's sizes, which the chapters' questions and worked solutions read
+           "CUT_CHANNELS", "CUT_GROUPS", "JACOBIAN_CHANNELS", "JACOBIAN_GROUPS", "STEP_CHANNELS", "STEP_GROUPS",
+           "STEP_SIZE", "INTENSITY_CHANNELS", "INTENSITY_SIZE", "BYTES_PER_FLOAT", "TEST_IMAGES_RIGHT",
+           "TEST_IMAGES_OF", "TEST_IMAGES_SE_PER_MILLE", "PAIRS_CHANNELS", "PAIRS_GROUPS"]
 
 # Exercise "parameter cut": a 3x3 convolution, 256 -> 256 channels, dense vs 64 groups (as in ResNeXt-101 64x4d).
 CUT_CHANNELS, CUT_GROUPS = 256, 64

@@ -16,7 +16,8 @@ from .core import Exercise
 from .feedback import Feedback
 from .readers import WholeTuple
 
-__all__ = ["STAGES", "check_stage_params", "check_output_sizes", "check_grouped_width"]
+__all__ = ["RESNEXT152_LAYERS", "STAGES", "SIZES_IMAGE", "WIDTH_MODEL", "check_stage_params", "check_output_sizes",
+           "check_grouped_width"]
 
 
 @lru_cache(maxsize=None)
@@ -77,7 +78,8 @@ def _stage_slips(blocks: int) -> dict[str, int]:
             (blocks - 1) * count_parameters(later),
         "Your 3×3 convolutions are not grouped: with groups=C each filter sees only 1/C of the input channels, so "
         "divide their weights by C.": total + ungrouped_extra,
-        "That is ResNeXt-50's third stage (6 blocks), not ResNeXt-152's.":
+        f"That is ResNeXt-50's third stage ({MODEL_CONFIGS['resnext50_32x4d'].layers[2]} blocks), not "
+        "ResNeXt-152's.":
             _layer3_params(MODEL_CONFIGS["resnext50_32x4d"].layers[2]),
         "That is ResNeXt-101's third stage, not ResNeXt-152's.":
             _layer3_params(MODEL_CONFIGS["resnext101_32x4d"].layers[2]),
@@ -88,13 +90,15 @@ _STAGE = Exercise(
     "the number of parameters", {"blocks": RESNEXT152_LAYERS[2]},
     solve=_layer3_params,
     slips=_stage_slips,
-    method=("Recount each part: the first block (with its projection shortcut) once, plus 35 times a later "
-            "block; in each block every convolution and every BatchNorm (a scale and a shift per channel)."),
+    method=(f"Recount each part: the first block (with its projection shortcut) once, plus {RESNEXT152_LAYERS[2] - 1} "
+            "times a later block; in each block every convolution and every BatchNorm (a scale and a shift per "
+            "channel)."),
 )
 
 
 def check_stage_params(answer: object) -> Feedback:
-    """Exercise: learnable parameters of ``layer3`` (the paper's conv4 stage, 36 blocks) of ResNeXt-152 (32×4d)."""
+    """Exercise: learnable parameters of ``layer3`` (the paper's conv4 stage, ``RESNEXT152_LAYERS[2]`` blocks) of
+    ResNeXt-152 (32×4d)."""
     return _STAGE.check(answer)
 
 
@@ -125,6 +129,7 @@ def _halvings(size: int, n: int) -> tuple[int, ...]:
 
 
 STAGES = len(MODEL_CONFIGS["resnext50_32x4d"].layers)
+SIZES_IMAGE = 320  # Exercise "sizes": a square image larger than the 224 x 224 crops of training
 
 
 def _sizes_slips(model: str, image_size: int) -> dict[str, tuple[int, ...]]:
@@ -155,7 +160,7 @@ def _sizes_diagnosis(sizes: tuple[int, ...], expected: tuple[int, ...], model: s
 
 
 _SIZES = Exercise(
-    "the sizes", {"model": "resnext50_32x4d", "image_size": 320},
+    "the sizes", {"model": "resnext50_32x4d", "image_size": SIZES_IMAGE},
     solve=lambda model, image_size: _stage_output_sizes(model, check_positive_int("image_size", image_size,
                                                                                   MAX_IMAGE_SIZE)),
     reader=WholeTuple(f"a list of {STAGES} whole numbers, one per stage (conv2 to conv5)"),
@@ -166,7 +171,7 @@ _SIZES = Exercise(
 )
 
 
-def check_output_sizes(answer: object, image_size: int = 320) -> Feedback:
+def check_output_sizes(answer: object, image_size: int = SIZES_IMAGE) -> Feedback:
     """Exercise: spatial size after conv2, conv3, conv4, conv5 (layer1..layer4) of ResNeXt-50 for a square image."""
     return _SIZES.check(answer, image_size=image_size)
 
@@ -193,8 +198,10 @@ def _width_slips(model: str) -> dict[str, int]:
     }
 
 
+WIDTH_MODEL = "resnext50_4x24d"  # Exercise "width": not in chapter 3's width table (32x4d, 32x8d)
+
 _WIDTH = Exercise(
-    "the number of channels", {"model": "resnext50_4x24d"},  # not in chapter 3's width table (32x4d, 32x8d)
+    "the number of channels", {"model": WIDTH_MODEL},
     solve=_layer4_width,
     slips=_width_slips,
     method=("Recount each factor of the width rule int(planes * d / 64) * C for layer4: its planes, the "
@@ -203,5 +210,5 @@ _WIDTH = Exercise(
 
 
 def check_grouped_width(answer: object) -> Feedback:
-    """Exercise: channels of the grouped 3×3 convolution (``conv2``) in ``layer4`` of ResNeXt-50 (4×24d)."""
+    """Exercise: channels of the grouped 3×3 convolution (``conv2``) in ``layer4`` of ``WIDTH_MODEL``."""
     return _WIDTH.check(answer)
