@@ -95,11 +95,14 @@ def test_no_hand_typed_results_in_prose(path):
 def test_each_exercise_is_followed_by_its_check_cell_and_then_its_solution(path):
     cells = read_source(path).cells
     for i, cell in enumerate(cells):
-        match = re.search(r"\{exercise\}`*\s*\n:label: (\S+)", cell.source) if cell.cell_type == "markdown" else None
+        match = re.search(r"\{exercise\}[^\n]*\n:label: (\S+)", cell.source) if cell.cell_type == "markdown" else None
         if match is None:
             continue
         label = match.group(1)
-        check, solution = cells[i + 1], cells[i + 2]
+        j = i + 1
+        while "remove-input" in cells[j].metadata.get("tags", []):  # what the question shows: its options
+            j += 1
+        check, solution = cells[j], cells[j + 1]
         assert check.cell_type == "code" and "answer = None" in check.source and "check_" in check.source, (
             f"{label}: the cell after the exercise must be the student's check cell"
         )

@@ -75,8 +75,7 @@ def block_code(block: dict[str, int]) -> str:
 
 def shortcut_choices() -> Choices:
     """Exercise 4's blocks, one per letter, as the chapter lists them (Markdown in a notebook and on the page)."""
-    return Choices("Which of these blocks get a projection shortcut?",
-                   {letter: f"`{block_code(spec)}`" for letter, spec in SHORTCUT_CHOICES.items()})
+    return Choices("Which blocks get a projection?", {k: f"`{block_code(v)}`" for k, v in SHORTCUT_CHOICES.items()})
 
 
 def _conv2_shape(block: dict[str, int]) -> tuple[int, int]:
