@@ -62,6 +62,28 @@ def wait_for_math(page, page_path: str) -> None:
     assert not bad, f"{page_path}: formulas not rendered by MathJax: {bad}"
 
 
+# Resolves after two animation frames in a row without a change to the page (the book's fixes, a11y.js and
+# widgets-setup.js, run one frame after a change), or after a second whatever happens.
+SETTLE = """() => new Promise(resolve => {
+    let changed = false;
+    const observer = new MutationObserver(() => { changed = true; });
+    observer.observe(document.documentElement, {subtree: true, childList: true, attributes: true, characterData: true});
+    const done = () => { observer.disconnect(); resolve(); };
+    const cap = setTimeout(done, 1000);
+    const frame = quiet => requestAnimationFrame(() => {
+        if (changed) { changed = false; frame(0); }
+        else if (quiet >= 1) { clearTimeout(cap); done(); }
+        else frame(quiet + 1);
+    });
+    frame(0);
+})"""
+
+
+def settle(page) -> None:
+    """Wait until the book's scripts have finished with the page (see ``SETTLE``)."""
+    page.evaluate(SETTLE)
+
+
 def open_in_mode(browser, base_url: str, page_path: str, width: int, mode: str, errors: list[str] | None = None):
     """The page at `width`, in the theme's `mode` (the theme switcher's choice, kept in localStorage), with its
     explorers live and its math typeset; the mode is checked on <html> (data-theme), so a test in "dark" cannot
@@ -83,7 +105,7 @@ def open_in_mode(browser, base_url: str, page_path: str, width: int, mode: str, 
         if declared_widgets(page_path):
             wait_for_widgets(page, page_path)
         wait_for_math(page, page_path)
-        page.wait_for_timeout(300)  # the book's fixes run on DOM changes (one animation frame)
+        settle(page)
     except BaseException:
         page.close()
         raise

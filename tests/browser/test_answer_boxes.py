@@ -106,6 +106,11 @@ def test_every_answer_box_answers_a_slip_the_answer_and_garbage_from_the_keyboar
             label: (form.querySelector('label.rxt-box-label, legend') || {}).textContent || ''}))""")
         declared = page.evaluate("() => document.querySelectorAll('p.rxt-feedback[data-rxt-exercise]').length")
         assert boxes and len(boxes) == declared, f"{page_path}: {declared} exercises, {len(boxes)} boxes"
+        # above each box the page points to the box, not to a cell it cannot run
+        above = set(page.evaluate("""() => Array.from(document.querySelectorAll('form.rxt-box'))
+            .map(form => form.previousElementSibling.textContent.trim())"""))
+        assert above == {"\u270e Your turn. Answer in the box below; in the notebook, replace None in the cell above "
+                         "and run it."}, above
         problems = []
         for index, box in enumerate(boxes):
             assert box["spec"] in known, f"{page_path} box {index}: its exercise matches no check of the package"

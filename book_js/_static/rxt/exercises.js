@@ -310,6 +310,9 @@
     letter: 'Choose one letter, then press Check.',
   };
   const MARKS = {'Correct!': '\u2714', 'Not yet.': '\u2718', 'Your turn.': '\u270e'};
+  // What the "Your turn." paragraph says once its box is there: the page has no cell to run (the notebook's words,
+  // "Replace None with your answer, then run the cell again", stay for the notebook and for a page without JavaScript).
+  const ON_THE_PAGE = 'Answer in the box below; in the notebook, replace None in the cell above and run it.';
   let count = 0;
 
   /** "Exercise 2.3": the title of the exercise that the paragraph answers (the last one above it on the page). */
@@ -396,6 +399,8 @@
       }
       show(region, result);
     });
+    const head = paragraph.querySelector('b');
+    paragraph.replaceChildren(...(head ? [head, ' '] : []), ON_THE_PAGE);
     paragraph.after(form);
     return form;
   }
