@@ -37,7 +37,7 @@ def test_conv2_params_exercise():
     for wrong in (answer + 1, 2 * answer, 7):
         assert_hides(check_conv2_params(wrong), answer)
     assert check_conv2_params(None).message == NOT_ANSWERED
-    assert "not str" in check_conv2_params(str(answer)).message
+    assert "not text" in check_conv2_params(str(answer)).message
 
 
 def test_first_block_exercise():

@@ -72,7 +72,7 @@ def test_width_check():
     for c, d, _ in paper.TABLE2:
         assert check_complexity_preserving_width(d, cardinality=c)
     slips = {7: "how you rounded", 4: "splits ResNet's 64 channels", 64: "factor C", 7.51: "exact root",
-             9: "Solve", 2: "Solve", 0: "positive", 7.2: "whole number", "8": "not str",
+             9: "Solve", 2: "Solve", 0: "positive", 7.2: "whole number", "8": "not text",
              float("nan"): "nan and infinity", None: "Replace None"}
     for answer, hint in slips.items():
         fb = check_complexity_preserving_width(answer, cardinality=16)

@@ -29,7 +29,7 @@ def test_check_parameter_cut():
     by_32 = nn.Conv2d(256, 256, 3, groups=32, bias=False, device="meta").weight.numel()
     for wrong, hint in [(100 - expected, "remain"), (expected / 100, "percentage"),
                         (100 * (dense - by_32) / dense, "32 groups"), (50.0, "Count the weights"), (-3, "positive"),
-                        ("98", "not str")]:
+                        ("98", "not text")]:
         fb = check_parameter_cut(wrong)
         assert not fb and hint in fb.message, (wrong, fb)
         assert_never_reveals(fb, expected)

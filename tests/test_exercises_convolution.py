@@ -51,7 +51,7 @@ def test_params_exercise():
     for wrong in (answer + 7, 2 * answer, 0, -answer, answer + 0.5):
         assert_never_reveals(check_params_exercise(wrong), *forms)
     assert "Replace None" in check_params_exercise(None).message
-    assert "not str" in check_params_exercise(str(answer)).message
+    assert "not text" in check_params_exercise(str(answer)).message
 
 
 def test_weight_shape_exercise():
@@ -119,5 +119,5 @@ def test_doubling_exercise():
         assert not feedback and hint in feedback.message
         assert not re.search(rf"\b{int(answer)}(\.0+)?\b", feedback.message), feedback.message
     assert "Replace None" in check_doubling_exercise(None).message
-    assert "not str" in check_doubling_exercise("4").message
+    assert "not text" in check_doubling_exercise("4").message
     assert "not bool" in check_doubling_exercise(True).message

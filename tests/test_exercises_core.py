@@ -91,7 +91,7 @@ def test_a_real_answer_and_its_slips_have_a_tolerance():
     assert spec.check(2.001).message == "side, not area" and spec.check(0.25).message == "inverse"
     assert spec.check(0).message == "The factor is positive."
     assert spec.check(4).message == "The factor: 4."
-    assert "finite" in spec.check(math.inf).message and "not str" in spec.check("4").message
+    assert "finite" in spec.check(math.inf).message and "not text" in spec.check("4").message
 
 
 def test_a_whole_number_exercise_can_name_a_slip_that_is_not_whole():

@@ -52,7 +52,7 @@ def test_params_exercise():
     for other in (1, 999, expected + 1, expected * 5, 0, -expected):
         assert_wrong(check_params_exercise(other), expected)
     assert check_params_exercise(None).message == NOT_ANSWERED
-    assert_wrong(check_params_exercise(str(expected)), expected, mentions="not str")
+    assert_wrong(check_params_exercise(str(expected)), expected, mentions="not text")
     assert_wrong(check_params_exercise(expected + 0.5), expected)
 
 

@@ -59,6 +59,15 @@ def whole_number(value: object) -> int | None:
     return int(number) if math.isfinite(number) and number.is_integer() else None
 
 
+def kind_of(answer: object) -> str:
+    """What an answer of the wrong form is, as a message names it: "text" for a string (typed in the page's box or
+    written in quotes in a notebook), else its type with an article ("a list", "an Unconvertible")."""
+    if isinstance(answer, str):
+        return "text"
+    name = type(answer).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
 def read_whole_number(answer: object, what: str) -> int | Feedback:
     """The answer as an ``int``, or the ``Feedback`` that says what form a whole-number answer must have."""
     if answer is None:
@@ -78,7 +87,7 @@ def read_whole_number(answer: object, what: str) -> int | Feedback:
         if not finite:
             return wrong(f"{capitalized(what)} is a whole number; nan and infinity are not.")
         return wrong(f"{capitalized(what)} is a whole number.")
-    return wrong(f"Give {what} as a whole number, not {type(answer).__name__}.")
+    return wrong(f"Give {what} as a whole number, not {kind_of(answer)}.")
 
 
 def read_real(answer: object, what: str) -> float | Feedback:
@@ -90,7 +99,7 @@ def read_real(answer: object, what: str) -> float | Feedback:
     if _is_array(answer):
         return wrong(_array_hint(answer, what))
     if not isinstance(answer, Real):
-        return wrong(f"Give {what} as a number, not {type(answer).__name__}.")
+        return wrong(f"Give {what} as a number, not {kind_of(answer)}.")
     try:
         value = float(answer)
     except (OverflowError, ValueError, TypeError, ArithmeticError):
@@ -116,7 +125,7 @@ def read_whole_numbers(
     if not isinstance(answer, containers):
         if ordered and isinstance(answer, (set, frozenset)):
             return wrong(f"A set has no order: give {what} as {form}.")
-        return wrong(f"Give {what} as {form}, not {type(answer).__name__}.")
+        return wrong(f"Give {what} as {form}, not {kind_of(answer)}.")
     try:
         too_long = len(answer) > MAX_MEMBERS
     except OverflowError:  # range(10**400)
@@ -130,7 +139,7 @@ def read_whole_numbers(
             if _is_array(item):
                 return wrong(f"Every member of {what} must be a number: use .item() to turn a tensor into a number.")
             return wrong(f"Every member of {what} must be a whole number (an integer); one of yours is "
-                         f"{'a bool' if _is_bool(item) else 'a ' + type(item).__name__}"
+                         f"{'a bool' if _is_bool(item) else kind_of(item)}"
                          f"{' that is not whole' if isinstance(item, Real) and not _is_bool(item) else ''}.")
         values.append(value)
     return values
@@ -150,7 +159,7 @@ def read_letters(answer: object, choices: tuple[str, ...], form: str) -> set[str
             return wrong(f"{form}: every member is a letter (a str).")
         letters = [a.strip().upper() for a in answer]
     else:
-        return wrong(f"{form}, not {type(answer).__name__}.")
+        return wrong(f"{form}, not {kind_of(answer)}.")
     unknown = sorted(set(letters) - set(choices))
     if unknown:
         shown = ", ".join(repr(u) if len(u) <= 10 else repr(u[:10] + "...") for u in unknown[:3])
