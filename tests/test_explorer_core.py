@@ -162,7 +162,7 @@ def test_check_integer_feedback_never_shows_the_answer():
         fb = check_integer(wrong, 2304)
         assert not fb and "2304" not in fb.message and "2,304" not in fb.message
     assert "Replace None" in str(check_integer(None, 2304))
-    assert "not str" in check_integer("2304", 2304).message
+    assert "not text" in check_integer("2304", 2304).message
     assert check_integer(73728, 2304, hints={"Did you divide by the groups?": 73728}).message == "Did you divide by the groups?"
     assert isinstance(check_integer(1, 2), Feedback) and "Not yet" in check_integer(1, 2)._repr_html_()
 
