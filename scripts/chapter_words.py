@@ -18,7 +18,7 @@ from pathlib import Path
 import jupytext
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "_ext"))
-from reading_time import Reading
+from reading_time import BOOK_WORD_BUDGET, CHAPTER_WORD_BUDGET, Reading
 
 _WORD = re.compile(r"\S+")
 _TAG = re.compile(r"<(style|script|noscript)[^>]*>.*?</\1>|<[^>]+>", re.S)  # styles, scripts, no-JS text: not read
@@ -107,9 +107,20 @@ def main() -> int:
             if executed is None:
                 print(f"{arg}: no executed copy in _build; outputs not counted (use --execute)")
         r = count(path, executed)
-        flag = "" if r.words <= 4500 else "  OVER the 4,500-word budget"
+        flag = "" if r.words <= CHAPTER_WORD_BUDGET else f"  OVER the {CHAPTER_WORD_BUDGET:,}-word budget"
         print(f"{arg}: {r.words:,} words ({r.prose_words:,} prose, {r.code_words:,} code and outputs), "
               f"{r.explorers} explorers, {r.exercises} exercises: {r.sentence()}{flag}")
+        book = Path("_build/reading-time.json")
+        if book.exists():  # the book's total with this estimate in place of the last build's count of the page
+            import json
+
+            pages = {k: v["words"] for k, v in json.loads(book.read_text()).items()
+                     if k.startswith("chapters/") or k == "timing"}
+            pages[f"{path.parent.name}/{path.stem}"] = r.words
+            total = sum(pages.values())
+            print(f"  the book: about {total:,} words with this estimate (the other pages as last built); "
+                  f"its budget is fewer than {BOOK_WORD_BUDGET:,}"
+                  + (f": about {total - BOOK_WORD_BUDGET + 1:,} over" if total >= BOOK_WORD_BUDGET else ""))
     return 0
 
 

@@ -39,4 +39,22 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 >/dev/null
-.venv/bin/python -c "import torch, torchvision, resnext_teach; print(f'[setup] torch {torch.__version__}, torchvision {torchvision.__version__}, resnext_teach {resnext_teach.__version__}')"
+# torch and torchvision must be a matching pair (a torchvision release is built for one torch release and one device,
+# CPU or CUDA): a mismatch fails on import with "operator torchvision::nms does not exist". Say so, and what to do.
+.venv/bin/python - <<'PY'
+import sys
+
+import torch
+
+try:
+    import torchvision
+except Exception as error:  # noqa: BLE001 - any import failure of the pair gets the same advice
+    sys.exit(f"[setup] torchvision does not work with the torch in .venv (torch {torch.__version__}): "
+             f"{type(error).__name__}: {error}\n[setup] They must be a matching pair, built for the same torch release "
+             "and the same device (CPU or CUDA): install the torchvision made for this torch from the same place as "
+             "torch, or delete .venv and run this again (it then installs pip's default pair).")
+import resnext_teach
+
+print(f"[setup] torch {torch.__version__}, torchvision {torchvision.__version__}, "
+      f"resnext_teach {resnext_teach.__version__}")
+PY

@@ -202,7 +202,7 @@ _STRIDED = Exercise(
 
 
 def check_strided_macs(answer: object) -> Feedback:
-    """Exercise 3: multiply-adds of ``conv2`` of ``ResNeXtBottleneck(**STRIDED_BLOCK)`` on a 56x56 input."""
+    """Exercise 3: multiply-adds of ``conv2`` of ``ResNeXtBottleneck(**STRIDED_BLOCK)`` on a ``STRIDED_INPUT`` square input."""
     return _STRIDED.check(answer)
 
 

@@ -71,7 +71,7 @@ _CUT = Exercise(
 
 
 def check_parameter_cut(answer: object) -> Feedback:
-    """The percentage of weights removed by going from 1 to 64 groups in a 256 -> 256 3x3 convolution."""
+    """The percentage of a dense 3x3 convolution's weights that groups remove (``CUT_CHANNELS``, ``CUT_GROUPS``)."""
     return _CUT.check(answer)
 
 
@@ -98,7 +98,8 @@ _JACOBIAN = Exercise(
 
 
 def check_jacobian_zeros(answer: object) -> Feedback:
-    """How many of the 64 x 64 entries of the channel Jacobian of a 64 -> 64, 8-group convolution are zero."""
+    """How many entries of a grouped convolution's channel Jacobian are zero (``JACOBIAN_CHANNELS``,
+    ``JACOBIAN_GROUPS``)."""
     return _JACOBIAN.check(answer)
 
 
@@ -133,7 +134,7 @@ _TRAINING = Exercise(
 
 
 def check_training_macs(answer: object) -> Feedback:
-    """Multiply-adds (the paper's FLOPs) of forward + backward of a 64 -> 64, 16-group 3x3 conv on one 8x8 image."""
+    """Multiply-adds (the paper's FLOPs) of forward + backward of a grouped 3x3 convolution (``STEP_*``)."""
     return _TRAINING.check(answer)
 
 
@@ -171,7 +172,8 @@ _INTENSITY = Exercise(
 
 
 def check_intensity(answer: object) -> Feedback:
-    """Arithmetic intensity (multiply-adds per byte) of a depthwise 3x3 convolution, 256 channels, 28x28, float32."""
+    """Arithmetic intensity (multiply-adds per byte) of a depthwise 3x3 convolution (``INTENSITY_*``,
+    ``BYTES_PER_FLOAT``)."""
     return _INTENSITY.check(answer)
 
 
@@ -200,12 +202,14 @@ _TEST_IMAGES = Exercise(
     {"right": TEST_IMAGES_RIGHT, "of": TEST_IMAGES_OF, "se_per_mille": TEST_IMAGES_SE_PER_MILLE},
     solve=_test_images,
     slips=_test_images_slips,
-    method="Solve sqrt(p (1 - p) / n) <= se for n, with p and se as fractions (half a point is 1/200).",
+    method=(f"Solve sqrt(p (1 - p) / n) <= se for n, with p and se as fractions ({TEST_IMAGES_SE_PER_MILLE / 10:g} "
+            f"percentage points is {Fraction(TEST_IMAGES_SE_PER_MILLE, 1000)})."),
 )
 
 
 def check_test_images(answer: object) -> Feedback:
-    """The fewest test images for a binomial standard error of at most half a point, for a model right 9 times in 10."""
+    """The fewest test images for a binomial standard error of at most ``TEST_IMAGES_SE_PER_MILLE`` per mille, for a
+    model right ``TEST_IMAGES_RIGHT`` times in ``TEST_IMAGES_OF``."""
     return _TEST_IMAGES.check(answer)
 
 
@@ -231,5 +235,5 @@ _PAIRS = Exercise(
 
 
 def check_channel_pairs(answer: object) -> Feedback:
-    """Unordered pairs of channels in different groups, for 24 channels in 4 groups of 6."""
+    """Unordered pairs of channels in different groups (``PAIRS_CHANNELS`` channels in ``PAIRS_GROUPS`` groups)."""
     return _PAIRS.check(answer)

@@ -70,7 +70,7 @@ _PARAMS = Exercise(
 
 
 def check_params_exercise(answer: object) -> Feedback:
-    """Weights of ``nn.Conv2d(2048, 2048, 3, groups=64, bias=False)`` (the sizes are ``PARAMS_EXERCISE``)."""
+    """Weights of a grouped convolution without bias, its sizes ``PARAMS_EXERCISE``."""
     return _PARAMS.check(answer)
 
 
@@ -103,7 +103,7 @@ _PER_GROUP = Exercise(
 
 
 def check_per_group_exercise(answer: object) -> Feedback:
-    """Weights in one group of ``nn.Conv2d(256, 512, 3, groups=32, bias=False)`` (``PER_GROUP_EXERCISE``)."""
+    """Weights in one group of a grouped convolution without bias, its sizes ``PER_GROUP_EXERCISE``."""
     return _PER_GROUP.check(answer)
 
 
@@ -129,7 +129,7 @@ _DEPTHWISE = Exercise(
 
 
 def check_depthwise_exercise(answer: object) -> Feedback:
-    """Weights of a 3x3 depthwise convolution on 512 channels, ``nn.Conv2d(512, 512, 3, groups=512, bias=False)``."""
+    """Weights of a depthwise convolution without bias (groups = in = out channels): ``DEPTHWISE_EXERCISE``."""
     return _DEPTHWISE.check(answer)
 
 
@@ -179,7 +179,7 @@ _LEGAL = Exercise(
 
 
 def check_legal_groups_exercise(answer: object) -> Feedback:
-    """Every ``groups`` value that ``nn.Conv2d(48, 72, 3, groups=G)`` accepts (``LEGAL_EXERCISE``), as a set or list.
+    """Every ``groups`` value that a convolution with ``LEGAL_EXERCISE``'s channels accepts, as a set or list.
 
     A wrong answer gets one illegal member named with the rule it breaks, or a count of the missing values and a
     nudge; never the set nor one of its missing members.
@@ -238,5 +238,5 @@ _PERTURB = Exercise(
 
 
 def check_perturbation_exercise(answer: object) -> Feedback:
-    """Which output channels of ``nn.Conv2d(64, 128, 3, groups=32)`` change when input channel 37 changes?"""
+    """Which output channels change when one input channel changes (the layer and the channel: ``PERTURB_EXERCISE``)?"""
     return _PERTURB.check(answer)
