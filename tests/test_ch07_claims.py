@@ -48,8 +48,8 @@ def test_group_correlations_against_numpy():
 
 def test_chapter_notebook_structure():
     """Stored without outputs, labelled, with the set-up cell hidden, the CIFAR-10 switch off, the claims' labels
-    that other pages link, and every exercise followed by a check cell and a gated solution. Between them, chapters
-    6 and 7 ask every exercise of the claims module."""
+    that other pages link (each exercise's check cell and solution: tests/test_notebooks.py). Between them,
+    chapters 6 and 7 ask every exercise of the claims module."""
     nb = read_source(chapter("07_claims_about_learning"))
     code = [c for c in nb.cells if c.cell_type == "code"]
     markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
@@ -58,10 +58,6 @@ def test_chapter_notebook_structure():
     assert any('DATASET = "digits"' in c.source for c in code)
     for claim in ("ch6-claim1-accuracy", "ch6-claim2", "ch6-claim5"):
         assert f"({claim})=" in markdown
-    labels = [line.split()[-1] for line in markdown.splitlines() if line.startswith(":label: ch7-ex-")]
-    assert labels == ["ch7-ex-test-images", "ch7-ex-step", "ch7-ex-pairs", "ch7-ex-why"]
-    for label in labels:
-        assert f"```{{solution-start}} {label}" in markdown
     checks = {"check_test_images", "check_training_macs", "check_channel_pairs"}
     assert {name for name in checks if any(f"{name}(answer)" in c.source for c in code)} == checks
     cost = read_source(chapter("06_claims_about_cost"))
