@@ -139,6 +139,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Marks the book tier; and the tests that wait for work started in the background when the session starts go
+    last, so that the other tests run while it goes on: the Colab-like runs' (tests/colab_env.py), then the browser
+    sweep's (tests/browser/pages.py), then the test of every request the session's browsers made."""
+    def place(item: pytest.Item) -> int:
+        if item.name == "test_no_request_left_the_machine":
+            return 3
+        if "loads" in getattr(item, "fixturenames", ()):
+            return 2
+        colab = getattr(getattr(item, "module", None), "__name__", "") == "test_colab_like"
+        return 1 if colab and "runs" in getattr(item, "fixturenames", ()) else 0
+
+    items.sort(key=place)  # stable: each group keeps its order
     for item in items:
         module = Path(str(item.fspath))
         node = item.nodeid.split("tests/", 1)[-1]

@@ -12,6 +12,7 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -72,15 +73,32 @@ NEEDED: set[tuple[str, tuple[str, int, str]]] = set()
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    from .pages import needs
+    """What the selected tests read from loaded pages (NEEDED); the sweep that loads them starts now, in a thread of
+    its own with a Chromium of its own, beside the other tests (tests/browser/pages.py)."""
+    from .pages import Loads, needs
 
     NEEDED.update(need for item in session.items for need in needs(item))
+    if NEEDED and (SITE / "index.html").is_file() and not session.config.option.collectonly:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        SWEEP.append(Loads(serve(), NEEDED))
+        SWEEP[0].start()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
     for item in items:
-        if Path(str(item.fspath)).parent == Path(__file__).parent:
+        if Path(str(item.fspath)).parent == here:
             item.add_marker(pytest.mark.browser)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if SWEEP:
+        SWEEP[0].stop()
+    with _LOCK:
+        for server in _SERVER:
+            server.shutdown()
+            server.server_close()
+        _SERVER.clear()
 
 
 @dataclass
@@ -99,6 +117,8 @@ class Report:
     started: float = field(default_factory=time.perf_counter)
     seconds: float = 0.0
     phases: dict[str, list[float]] = field(default_factory=dict)  # phase -> [seconds, times]
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    sweep_ended: float = 0.0  # seconds into the session when the sweep's thread had loaded its last page
 
     @contextlib.contextmanager
     def timed(self, phase: str) -> Iterator[None]:
@@ -107,9 +127,10 @@ class Report:
         try:
             yield
         finally:
-            spent = self.phases.setdefault(phase, [0.0, 0])
-            spent[0] += time.perf_counter() - start
-            spent[1] += 1
+            with self.lock:  # the sweep's thread times its phases too
+                spent = self.phases.setdefault(phase, [0.0, 0])
+                spent[0] += time.perf_counter() - start
+                spent[1] += 1
 
 
 REPORT = Report()
@@ -149,70 +170,102 @@ def site() -> Path:
     return SITE
 
 
-@pytest.fixture(scope="session")
-def base_url(site: Path):
-    """The site on a free port of 127.0.0.1 (a threaded http.server, quiet)."""
+_SERVER: list[http.server.ThreadingHTTPServer] = []
+_LOCK = threading.Lock()
+
+
+def serve() -> str:
+    """The site on a free port of 127.0.0.1 (a threaded http.server, quiet), started once; its address."""
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with _LOCK:
+        if not _SERVER:
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(SITE)))
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            _SERVER.append(server)
+        return f"http://127.0.0.1:{_SERVER[0].server_address[1]}/"
 
 
 @pytest.fixture(scope="session")
-def browser(base_url: str):
-    """A persistent Chromium context with a fresh profile; every request is routed: local ones go through,
-    anything else is aborted and recorded in REPORT.requests_outside."""
+def base_url(site: Path) -> str:
+    return serve()
+
+
+@contextlib.contextmanager
+def chromium(base_url: str) -> Iterator[object]:
+    """A persistent Chromium context with a fresh profile, for the thread that calls this (Playwright's objects
+    belong to the thread that made them); every request that leaves the site is routed, aborted and recorded in
+    REPORT.requests_outside; the site's own are counted."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("Playwright is missing: `bash scripts/setup.sh` installs it from requirements.txt.")
     executable = chromium_path()
     profile = tempfile.mkdtemp(prefix="rxt-chromium-")
-    with sync_playwright() as pw:
-        with REPORT.timed("browser start"):
-            context = pw.chromium.launch_persistent_context(
-                profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1280, "height": 900}, service_workers="block",
-            )
-        context.set_default_timeout(30_000)
-        context.add_init_script(MEASURE_UPDATES)
+    try:
+        with sync_playwright() as pw:
+            with REPORT.timed("browser start"):
+                context = pw.chromium.launch_persistent_context(
+                    profile, executable_path=executable, headless=True, args=CHROMIUM_ARGS,
+                    viewport={"width": 1280, "height": 900}, service_workers="block",
+                )
+            context.set_default_timeout(30_000)
+            context.add_init_script(MEASURE_UPDATES)
 
-        seen: set[object] = set()
+            seen: set[object] = set()
 
-        def outside(request) -> None:
-            if request not in seen:
-                seen.add(request)
-                REPORT.requests_outside.append(request.url)
+            def outside(request) -> None:
+                with _LOCK:
+                    if request not in seen:
+                        seen.add(request)
+                        REPORT.requests_outside.append(request.url)
 
-        def route(route) -> None:
-            if route.request.url.startswith(base_url):
-                REPORT.requests_local += 1
-                route.continue_()
-            else:
+            def block(route) -> None:
                 outside(route.request)
                 route.abort()
 
-        context.route("**/*", route)
-        # any request the router might not see is counted as well
-        context.on("request", lambda r: None if r.url.startswith((base_url, "data:", "blob:", "about:")) else outside(r))
+            def seen_request(request) -> None:
+                if request.url.startswith(base_url):
+                    with _LOCK:
+                        REPORT.requests_local += 1
+                elif not request.url.startswith(("data:", "blob:", "about:")):
+                    outside(request)  # any request the router might not see is counted as well
+
+            # only what leaves the site is routed (and aborted): the site's own requests go straight through,
+            # without a round trip to this process each
+            context.route(re.compile("^(?!" + re.escape(base_url) + ")"), block)
+            context.on("request", seen_request)
+            try:
+                yield context
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser(base_url: str):
+    """The tests' Chromium (tests/browser/pages.py's sweep has one of its own, in its thread)."""
+    with chromium(base_url) as context:
         yield context
-        context.close()
-    shutil.rmtree(profile, ignore_errors=True)
+
+
+SWEEP: list = []  # the session's pages.Loads, started when the tests are collected
 
 
 @pytest.fixture(scope="session")
 def loads(browser, base_url: str):
-    """Each (page, width, mode) loaded once for the tests that only read it (tests/browser/pages.py)."""
+    """Each page at each width loaded once, in both modes, for the tests that only read it (tests/browser/pages.py):
+    the sweep started when the session's tests were collected, else one made now."""
     from .pages import Loads
 
-    return Loads(browser, base_url, NEEDED)
+    if not SWEEP:
+        SWEEP.append(Loads(base_url, NEEDED))
+    SWEEP[0].browser = browser  # for a probe no test declared (run on a load of its own)
+    return SWEEP[0]
 
 
 @pytest.fixture(scope="session")
@@ -249,8 +302,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         f"explorer update in the page (key press to the painted pane, {summary['slowest_render_ms']} ms, {REPORT.slowest_render[1]}); with Playwright's round trips "
         f"{summary['slowest_update_ms']} ms ({REPORT.slowest_update[1]}); screenshots in {SCREENSHOTS}"
     )
+    if REPORT.sweep_ended:
+        summary["sweep_ended_s"] = round(REPORT.sweep_ended, 1)
+        terminalreporter.write_line(f"the sweep (tests/browser/pages.py) loaded its last page {REPORT.sweep_ended:.0f} s "
+                                    "into the session, in its own thread")
     phases = sorted(REPORT.phases.items(), key=lambda kv: -kv[1][0])
-    terminalreporter.write_line("where the time went (wall): " + "; ".join(
+    terminalreporter.write_line("where the time went (wall, the sweep's thread beside the tests): " + "; ".join(
         f"{name} {seconds:.1f} s ({count}x)" for name, (seconds, count) in phases))
     summary["phases"] = {name: {"seconds": round(seconds, 1), "times": count} for name, (seconds, count) in phases}
     if SCREENSHOTS.is_dir():

@@ -3,14 +3,22 @@
 A page is opened at a width, in the theme's light or dark mode, with its explorers live and its math typeset
 (`open_in_mode`). Most checks only read such a page (axe, contrast, focus, layout): each is a *probe*, registered
 with `probe(...)` by its test module, and a test reads a probe's result with `Loads.read(probe, page, width, mode)`.
-The first read of a (page, width, mode) opens it once and runs, in their `order`, every probe the selected tests
-read there (`needs`, from the tests' `reads` markers and parameters, when the session starts); the page is closed and
-the results kept, so a page is loaded once per width and mode however many tests read it. A probe that fails fails only the tests
-that read it. Checks that change the page (key presses on explorers, planted barriers) open pages of their own.
+Every page the selected tests read (`needs`, from the tests' `reads` markers and parameters) is loaded once per
+width by a *sweep* that starts when the tests are collected, in a thread of its own with a Chromium of its own, beside
+the other tests (the tests that read it run last): it opens the page in dark mode and runs, in their `order`, every
+probe the tests read there in dark mode; then it switches the page to light mode with the theme's own button, as a
+reader does (`switch_mode`), and runs the light-mode probes. The page is closed and the results kept, so a page is
+loaded once per width however many tests read it, and every light-mode check reads a page switched after it loaded
+(the first load in light mode, the common one, is what test_static_book.py and test_answer_boxes.py open). A probe
+that fails fails only the tests that read it. Probes that change the page run after those that only read it (their
+`order`), light after dark. Checks that change a page more than that (planted barriers, answers typed) open pages of
+their own.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +30,7 @@ from .conftest import REPORT, SITE
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 WIDTHS = [1280, 390]
 MODES = ["light", "dark"]
+LOAD_ORDER = ["dark", "light"]  # a page read in both modes loads in dark mode, then is switched to light
 
 
 def all_pages() -> list[str]:
@@ -112,6 +121,22 @@ def open_in_mode(browser, base_url: str, page_path: str, width: int, mode: str, 
     return page
 
 
+def switch_mode(page, page_path: str, mode: str) -> None:
+    """Switch the open page to `mode` as a reader does: the theme's colour-mode button, clicked until <html> shows
+    the mode (its cycle is auto, dark, light with a light system setting); then the book's scripts settle and the
+    colour transitions end."""
+    for _ in range(len(MODES) + 1):
+        if page.evaluate("() => document.documentElement.dataset.theme") == mode:
+            break
+        page.locator(".theme-switch-button").first.dispatch_event("click")
+    theme = page.evaluate("() => document.documentElement.dataset.theme")
+    assert theme == mode, f"{page_path}: the theme's button did not switch the page to {mode} mode ({theme!r})"
+    settle(page)
+    # the colours the switch started to fade (the theme's transitions) as the reader sees them a moment later
+    page.evaluate("""async () => { await Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)
+        .map(a => a.finished.catch(() => null))); }""")
+
+
 @dataclass(frozen=True)
 class Probe:
     """What a test reads from a loaded page: `run(page, page_path, width, mode)`'s result, at the loads `wants`
@@ -149,40 +174,104 @@ def needs(item: pytest.Item) -> set[tuple[str, tuple[str, int, str]]]:
 
 
 class Loads:
-    """Each (page, width, mode) loaded once, its probes' results kept for the session."""
+    """Each page at each width loaded once (dark mode, then switched to light), every probe the selected tests need
+    there run on it, and the results kept for the session. `start()` does it in a thread of its own, with a Chromium
+    of its own, beside the other tests (started by conftest.py once the tests are collected); `read` waits for its
+    page. A probe no test declared runs when it is read, on a load of its own in the tests' browser."""
 
-    def __init__(self, browser, base_url: str, needed: set[tuple[str, tuple[str, int, str]]]) -> None:
-        self.browser, self.base_url, self.needed = browser, base_url, needed
+    def __init__(self, base_url: str, needed: set[tuple[str, tuple[str, int, str]]]) -> None:
+        self.base_url, self.browser = base_url, None
         self.results: dict[tuple[str, int, str], dict[str, tuple[bool, Any]]] = {}
+        self.plans: dict[tuple[str, int], list[tuple[str, list[Probe]]]] = {}
+        for page_path, width in sorted({(key[0], key[1]) for _, key in needed}):
+            plan = []
+            for mode in LOAD_ORDER:
+                probes = [p for p in PROBES.values() if (p.name, (page_path, width, mode)) in needed]
+                if probes:
+                    plan.append((mode, sorted(probes, key=lambda p: p.order)))
+            self.plans[(page_path, width)] = plan
+        self.done = {key: threading.Event() for key in self.plans}
+        self.stopped = False
+        self.thread: threading.Thread | None = None
         self.loads = 0
+
+    def start(self) -> None:
+        self.thread = threading.Thread(target=self._sweep, name="browser-sweep", daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop after the page in hand (the session is over) and wait for the thread's browser to close."""
+        self.stopped = True
+        if self.thread is not None:
+            self.thread.join(timeout=120)
+
+    def _sweep(self) -> None:
+        from .conftest import chromium
+
+        try:
+            with chromium(self.base_url) as context:
+                for (page_path, width), plan in self.plans.items():
+                    if self.stopped:
+                        break
+                    self._run(context, page_path, width, plan)
+                    self.done[(page_path, width)].set()
+                REPORT.sweep_ended = time.perf_counter() - REPORT.started
+        except BaseException as error:  # no browser, or it died: every page not yet read fails with the cause
+            for key, plan in self.plans.items():
+                if not self.done[key].is_set():
+                    for mode, probes in plan:
+                        self._fail((*key, mode), probes, error)
+        finally:
+            for event in self.done.values():
+                event.set()
 
     def read(self, name: str, page_path: str, width: int, mode: str) -> Any:
         """The result of probe `name` on the page; an exception it raised (or the page's load raised) is raised."""
         key = (page_path, width, mode)
-        if name not in self.results.get(key, {}):
-            first = key not in self.results  # the first load of this page runs every probe the tests need there
-            wanted = {p for p in PROBES.values() if first and (p.name, key) in self.needed}
-            self._run(key, sorted({*wanted, PROBES[name]}, key=lambda p: p.order))
+        event = self.done.get((page_path, width))
+        if event is not None:
+            if self.thread is None:  # not started: this thread does the sweep's work for the page now
+                if not event.is_set():
+                    self._run(self.browser, page_path, width, self.plans[(page_path, width)])
+                    event.set()
+            else:
+                event.wait()
+        if name not in self.results.get(key, {}):  # a probe no test declared
+            self._run(self.browser, page_path, width, [(mode, [PROBES[name]])])
         ok, value = self.results[key][name]
         if not ok:
             raise value
         return value
 
-    def _run(self, key: tuple[str, int, str], probes: list[Probe]) -> None:
-        results = self.results.setdefault(key, {})
+    def _fail(self, key: tuple[str, int, str], probes: list[Probe], error: BaseException) -> None:
+        self.results.setdefault(key, {}).update({p.name: (False, error) for p in probes})
+
+    def _run(self, browser, page_path: str, width: int, plan: list[tuple[str, list[Probe]]]) -> None:
+        """Open the page in the first mode of `plan`, run that mode's probes, switch to the next mode, and so on."""
         try:
             self.loads += 1
             with REPORT.timed("page loads (explorers live, math typeset)"):
-                page = open_in_mode(self.browser, self.base_url, *key)
+                page = open_in_mode(browser, self.base_url, page_path, width, plan[0][0])
         except (Exception, pytest.fail.Exception) as error:
-            results.update({p.name: (False, error) for p in probes})
+            for mode, probes in plan:
+                self._fail((page_path, width, mode), probes, error)
             return
         try:
-            for p in probes:
-                try:
-                    with REPORT.timed(p.name):
-                        results[p.name] = (True, p.run(page, *key))
-                except (Exception, pytest.fail.Exception) as error:
-                    results[p.name] = (False, error)
+            for step, (mode, probes) in enumerate(plan):
+                if step:
+                    try:
+                        with REPORT.timed("mode switches"):
+                            switch_mode(page, page_path, mode)
+                    except (Exception, pytest.fail.Exception) as error:
+                        for later, later_probes in plan[step:]:
+                            self._fail((page_path, width, later), later_probes, error)
+                        break
+                results = self.results.setdefault((page_path, width, mode), {})
+                for p in probes:
+                    try:
+                        with REPORT.timed(p.name):
+                            results[p.name] = (True, p.run(page, page_path, width, mode))
+                    except (Exception, pytest.fail.Exception) as error:
+                        results[p.name] = (False, error)
         finally:
             page.close()

@@ -5,7 +5,7 @@ of answers). On every chapter page, every box, with the keyboard alone (Tab to t
 * one of its named slips gets that slip's hint, the right answer gets "Correct!", garbage (or nothing chosen) gets
   the check's message for it: each the Python check's own words for that answer;
 * the verdict appears in a polite live region; the input has an accessible name that names the exercise;
-* the verdict's colours reach 4.5:1 and the input's edge 3:1 against what is behind them, in light and dark mode,
+* the verdict's colours reach 4.5:1 and the input's edge 3:1 against what is behind them, in light mode and in dark (the loaded page switched by the theme's button),
   and axe finds no violation on a page whose boxes show verdicts (the sweep of tests/browser/test_axe.py sees the
   boxes empty, as the page loads).
 
@@ -22,12 +22,13 @@ from test_answer_boxes import CASES, CHECKS, exercise_of  # the unit test's list
 from resnext_teach.book.exercises.core import box_answer
 
 from .conftest import site_pages
-from .pages import open_in_mode
+from .pages import open_in_mode, switch_mode
 from .test_axe import TAGS, load_axe
-from .test_barriers import with_helpers
+from .test_barriers import keep_accessibility_tree, with_helpers
 from .test_static_book import unexpected
 
 CHAPTERS = [p for p in site_pages() if p.startswith("chapters/")]
+MODES_AS_READ = ["light", "dark"]  # the page loads in light mode; the theme's button then switches it to dark
 
 
 def exports() -> dict[str, tuple[str, dict]]:
@@ -100,6 +101,7 @@ def test_every_answer_box_answers_a_slip_the_answer_and_garbage_from_the_keyboar
     errors: list[str] = []
     page = open_in_mode(browser, base_url, page_path, 1280, "light", errors)
     try:
+        keep_accessibility_tree(page)  # each box's accessible name is then a lookup, not the page's tree built anew
         known = exports()
         boxes = page.evaluate("""() => Array.from(document.querySelectorAll('form.rxt-box')).map(form => ({
             spec: form.previousElementSibling.getAttribute('data-rxt-exercise'),
@@ -182,30 +184,33 @@ def show_verdicts(page) -> None:
     page.wait_for_timeout(300)
 
 
-@pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("width", [1280, 390])
 @pytest.mark.parametrize("chapter", ["02_", "04_"])  # a list and a one-of-four choice; checkboxes
-def test_answer_boxes_are_legible_and_pass_axe_with_their_verdicts_shown(chapter, width, mode, site, browser,
-                                                                          base_url, screenshots):
+def test_answer_boxes_are_legible_and_pass_axe_with_their_verdicts_shown(chapter, width, site, browser, base_url,
+                                                                          screenshots):
+    """In light mode as the page loads, then in dark mode after the theme's button (as a reader switches)."""
     page_path = next((p for p in CHAPTERS if chapter in p), None)
     if page_path is None:
         pytest.fail(f"no chapter page {chapter}* built")
-    page = open_in_mode(browser, base_url, page_path, width, mode)
+    page = open_in_mode(browser, base_url, page_path, width, "light")
     try:
         show_verdicts(page)
         with_helpers(page)
-        problems = page.evaluate(JS_BOX_CONTRAST)
-        assert not problems, f"{page_path} @{width}px {mode}:\n" + "\n".join(problems)
         page.add_script_tag(content=load_axe())
-        violations = page.evaluate(JS_AXE_ON_BOXES, TAGS)
-        assert not violations, f"{page_path} @{width}px {mode}: {violations[:5]}"
-        overflow = page.evaluate("""() => Array.from(document.querySelectorAll('form.rxt-box')).filter(f =>
-            f.scrollWidth > f.clientWidth + 1 || f.getBoundingClientRect().right > innerWidth + 1).length""")
-        assert not overflow, f"{page_path} @{width}px: {overflow} boxes wider than the screen"
-        box = page.locator("form.rxt-box").nth(1 if chapter == "02_" else 3)
-        box.scroll_into_view_if_needed()
-        shot = box.locator("xpath=ancestor::div[contains(@class, 'cell_output')][1]")
-        (shot if shot.count() else box).first.screenshot(path=str(screenshots / f"answer-box-{chapter}{width}-{mode}.png"))
+        for mode in MODES_AS_READ:
+            switch_mode(page, page_path, mode)
+            problems = page.evaluate(JS_BOX_CONTRAST)
+            assert not problems, f"{page_path} @{width}px {mode}:\n" + "\n".join(problems)
+            violations = page.evaluate(JS_AXE_ON_BOXES, TAGS)
+            assert not violations, f"{page_path} @{width}px {mode}: {violations[:5]}"
+            overflow = page.evaluate("""() => Array.from(document.querySelectorAll('form.rxt-box')).filter(f =>
+                f.scrollWidth > f.clientWidth + 1 || f.getBoundingClientRect().right > innerWidth + 1).length""")
+            assert not overflow, f"{page_path} @{width}px: {overflow} boxes wider than the screen"
+            box = page.locator("form.rxt-box").nth(1 if chapter == "02_" else 3)
+            box.scroll_into_view_if_needed()
+            shot = box.locator("xpath=ancestor::div[contains(@class, 'cell_output')][1]")
+            (shot if shot.count() else box).first.screenshot(
+                path=str(screenshots / f"answer-box-{chapter}{width}-{mode}.png"))
     finally:
         page.close()
 

@@ -232,6 +232,7 @@ def tab_through(page, limit: int = 600) -> list[dict]:
         seen.add(stop["key"])
         stops.append(stop)
     session.detach()
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
     return stops
 
 
