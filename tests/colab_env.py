@@ -8,7 +8,7 @@ extra, as the editions' set-up cell installs it in Colab (that adds torchinfo, w
 
 Its processes run without PYTHONPATH (a checkout on it would shadow the wheel). ``ColabRuns`` executes each chapter's
 edition once, in a background thread, one at a time: started when the session starts (tests/conftest.py), the runs
-go on while other tests use the other core, and tests/test_colab_like.py reads their reports.
+go on while the other tests run, and tests/test_colab_like.py reads their reports.
 """
 
 from __future__ import annotations
@@ -139,8 +139,8 @@ def colab_edition(edition: Path, folder: Path) -> Path:
 
 class ColabRuns:
     """The Colab-like environment made once, and each edition asked for executed in it once, in the order asked,
-    by one background thread (one core: the tests go on on the other). ``python()`` and ``report(edition)`` wait
-    for their result and raise what it raised."""
+    by one background thread (a core's worth: the tests and the browser sweep share the machine with it).
+    ``python()`` and ``report(edition)`` wait for their result and raise what it raised."""
 
     def __init__(self, editions: list[Path]) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="rxt-colab-"))

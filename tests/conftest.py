@@ -93,10 +93,10 @@ def executed_chapter():
     return get
 
 
-# Two tiers. The unit tier, `-m "not book"` (the package's unit tests: 82 s of CPU, 1 min 23 s on a nearly quiet
-# 2-core machine, as measured in CONTRIBUTING.md's "Test tiers"), and the book tier, `-m book`: tests that read the
-# built book or run notebooks, plus the slow unit tests below (real training runs, property tests over big blocks,
-# Sphinx builds, the grader's kernels), which keep their coverage in the full suite.
+# Two tiers. The unit tier, `-m "not book"` (the package's unit tests; what each tier costs is measured in
+# CONTRIBUTING.md's "Test tiers"), and the book tier, `-m book`: tests that read the built book or run notebooks,
+# plus the slow unit tests below (real training runs, property tests over big blocks, Sphinx builds, the grader's
+# kernels), which keep their coverage in the full suite.
 BOOK_MODULES = {"test_editions", "test_built_site", "test_colab_like", "test_notebooks", "test_syllabus_and_exports",
                 "test_timing_words"}
 SLOW = (  # node id prefixes: seconds of CPU each (measured with --durations), valuable, so run by the full suite
@@ -118,7 +118,7 @@ SLOW = (  # node id prefixes: seconds of CPU each (measured with --durations), v
     # ResNet-50's real forward against torchvision's (ResNeXt-50's, the same block code, stays in the unit tier)
     "test_torchvision_reference.py::test_torchvision_weights_load_strict_and_give_the_same_output[resnet50]",
     "test_explorers_mechanism.py::test_widget_holds_every_pane_in_order_and_show_is_one_output[grouped-image]",
-    # the grader run as an instructor runs it: five Jupyter kernels (each imports torch) and an 8 s time-out
+    # the grader run as an instructor runs it: six Jupyter kernels (each imports torch) and an 8 s time-out
     "test_grading.py::test_a_broken_or_hostile_notebook_gets_its_own_row_and_never_stops_the_run",
     "test_grouped_conv.py::test_from_scratch_equals_pytorch_both_ways",
     "test_grouped_conv.py::test_mask_is_where_the_gradient_flows",
