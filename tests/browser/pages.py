@@ -5,14 +5,14 @@ A page is opened at a width, in the theme's light or dark mode, with its explore
 with `probe(...)` by its test module, and a test reads a probe's result with `Loads.read(probe, page, width, mode)`.
 Every page the selected tests read (`needs`, from the tests' `reads` markers and parameters) is loaded once per
 width by a *sweep* that starts when the tests are collected, in a thread of its own with a Chromium of its own, beside
-the other tests (the tests that read it run last): it opens the page in dark mode and runs, in their `order`, every
-probe the tests read there in dark mode; then it switches the page to light mode with the theme's own button, as a
-reader does (`switch_mode`), and runs the light-mode probes. The page is closed and the results kept, so a page is
-loaded once per width however many tests read it, and every light-mode check reads a page switched after it loaded
-(the first load in light mode, the common one, is what test_static_book.py and test_answer_boxes.py open). A probe
-that fails fails only the tests that read it. Probes that change the page run after those that only read it (their
-`order`), light after dark. Checks that change a page more than that (planted barriers, answers typed) open pages of
-their own.
+the other tests (the tests that read it run last). A load (`plan_load`) opens the page in one mode (`FIRST_MODE`:
+dark at 1280 px, light at 390 px) and runs, in their `order`, the probes the tests read there that only read the page;
+then it switches to the other mode with the theme's own button, as a reader does (`switch_mode`), and runs that
+mode's; then the probes that change the page (the tab walks move the focus, the live-region probe moves controls and
+back, text spacing restyles the page), switching modes where they need it. Each mode is so checked both as a page
+first opens in it and after a switch. The page is closed and the results kept: a page is loaded once per width
+however many tests read it. A probe that fails fails only the tests that read it. Checks that change a page more
+than that (planted barriers, answers typed) open pages of their own.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from .conftest import REPORT, SITE
 
 WIDGET_VIEW = 'script[type="application/vnd.jupyter.widget-view+json"]'
 WIDTHS = [1280, 390]
+SWEEP_WAIT_S = 900  # a test waits this long for its page before it fails, naming the page
 MODES = ["light", "dark"]
-LOAD_ORDER = ["dark", "light"]  # a page read in both modes loads in dark mode, then is switched to light
+FIRST_MODE = {1280: "dark", 390: "light"}  # the mode a page opens in at each width; the other is switched to
+CHANGES_PAGE = 60  # probes of this order or later change the page (focus, controls, styles): they run after the rest
 
 
 def all_pages() -> list[str]:
@@ -93,21 +95,25 @@ def settle(page) -> None:
     page.evaluate(SETTLE)
 
 
-def open_in_mode(browser, base_url: str, page_path: str, width: int, mode: str, errors: list[str] | None = None):
+def open_in_mode(browser, base_url: str, page_path: str, width: int, mode: str, errors: list[str] | None = None,
+                 outside: list[str] | None = None):
     """The page at `width`, in the theme's `mode` (the theme switcher's choice, kept in localStorage), with its
     explorers live and its math typeset; the mode is checked on <html> (data-theme), so a test in "dark" cannot
-    silently run in light mode. Console errors and uncaught exceptions go to `errors` when it is given."""
+    silently run in light mode. Console errors and uncaught exceptions go to `errors` when it is given; the URLs
+    this page asked for outside the site (blocked) go to `outside`."""
     page = browser.new_page()
     if errors is not None:
         page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
+    local: list[str] = []  # this page's own requests to the site (the session's counters hold both browsers')
+    page.on("request", lambda r: local.append(r.url) if r.url.startswith(base_url) else None
+            if r.url.startswith(("data:", "blob:", "about:")) or outside is None else outside.append(r.url))
     page.set_viewport_size({"width": width, "height": 900})
     page.add_init_script(f"try {{ localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}'); }}"
                          " catch (e) {}")
     try:
-        local_before = REPORT.requests_local
         page.goto(base_url + page_path, wait_until="load")
-        if REPORT.requests_local > local_before:  # the router saw it load
+        if local:  # it was loaded from the site
             REPORT.loaded.add(page_path)
         theme = page.evaluate("() => document.documentElement.dataset.theme")
         assert theme == mode, f"{page_path}: asked for {mode} mode, the page shows data-theme={theme!r}"
@@ -128,7 +134,11 @@ def switch_mode(page, page_path: str, mode: str) -> None:
     for _ in range(len(MODES) + 1):
         if page.evaluate("() => document.documentElement.dataset.theme") == mode:
             break
-        page.locator(".theme-switch-button").first.dispatch_event("click")
+        buttons = page.locator(".theme-switch-button:visible")
+        if buttons.count():
+            buttons.first.click()
+        else:  # no button on show at this width: the reader opens the menu that holds it; its click is the same
+            page.locator(".theme-switch-button").first.dispatch_event("click")
     theme = page.evaluate("() => document.documentElement.dataset.theme")
     assert theme == mode, f"{page_path}: the theme's button did not switch the page to {mode} mode ({theme!r})"
     settle(page)
@@ -173,23 +183,40 @@ def needs(item: pytest.Item) -> set[tuple[str, tuple[str, int, str]]]:
     return found
 
 
+def plan_load(needed: set[tuple[str, tuple[str, int, str]]], page_path: str, width: int) -> list[tuple[str, list[Probe]]]:
+    """The steps of one load, each (mode, probes): opened in `FIRST_MODE[width]` whatever the tests selected (so a
+    failure reproduces under -k), the probes that only read the page in that mode, then in the other; then those
+    that change it, in their order, each in the mode the page is in first, so that the page switches least (at
+    1280 px: light tab walk, dark tab walk, then light for the live regions, readouts and text spacing)."""
+    first = FIRST_MODE.get(width, "light")
+    modes = [first] + [m for m in MODES if m != first]
+    wanted = {m: sorted((p for p in PROBES.values() if (p.name, (page_path, width, m)) in needed),
+                        key=lambda p: p.order) for m in modes}
+    steps = [(m, [p for p in wanted[m] if p.order < CHANGES_PAGE]) for m in modes]
+    steps = [step for step in steps if step[1]]
+    current = steps[-1][0] if steps else first
+    for order in sorted({p.order for m in modes for p in wanted[m] if p.order >= CHANGES_PAGE}):
+        for m in sorted(modes, key=lambda m: m != current):
+            probes = [p for p in wanted[m] if p.order == order]
+            if probes:
+                steps.append((m, probes))
+                current = m
+    if not steps or steps[0][0] != first:
+        steps.insert(0, (first, []))
+    return steps
+
+
 class Loads:
-    """Each page at each width loaded once (dark mode, then switched to light), every probe the selected tests need
-    there run on it, and the results kept for the session. `start()` does it in a thread of its own, with a Chromium
+    """Each page at each width loaded once (`plan_load`: both modes), every probe the selected tests need there run
+    on it, and the results kept for the session. `start()` does it in a thread of its own, with a Chromium
     of its own, beside the other tests (started by conftest.py once the tests are collected); `read` waits for its
     page. A probe no test declared runs when it is read, on a load of its own in the tests' browser."""
 
     def __init__(self, base_url: str, needed: set[tuple[str, tuple[str, int, str]]]) -> None:
         self.base_url, self.browser = base_url, None
         self.results: dict[tuple[str, int, str], dict[str, tuple[bool, Any]]] = {}
-        self.plans: dict[tuple[str, int], list[tuple[str, list[Probe]]]] = {}
-        for page_path, width in sorted({(key[0], key[1]) for _, key in needed}):
-            plan = []
-            for mode in LOAD_ORDER:
-                probes = [p for p in PROBES.values() if (p.name, (page_path, width, mode)) in needed]
-                if probes:
-                    plan.append((mode, sorted(probes, key=lambda p: p.order)))
-            self.plans[(page_path, width)] = plan
+        self.plans = {(page_path, width): plan_load(needed, page_path, width)
+                      for page_path, width in sorted({(key[0], key[1]) for _, key in needed})}
         self.done = {key: threading.Event() for key in self.plans}
         self.stopped = False
         self.thread: threading.Thread | None = None
@@ -234,17 +261,20 @@ class Loads:
                 if not event.is_set():
                     self._run(self.browser, page_path, width, self.plans[(page_path, width)])
                     event.set()
-            else:
-                event.wait()
+            elif not event.wait(SWEEP_WAIT_S):
+                state = "alive: a call in the page never returned?" if self.thread.is_alive() else "gone"
+                pytest.fail(f"the browser sweep has not loaded {page_path} at {width} px after {SWEEP_WAIT_S} s "
+                            f"(its thread is {state})")
         if name not in self.results.get(key, {}):  # a probe no test declared
             self._run(self.browser, page_path, width, [(mode, [PROBES[name]])])
         ok, value = self.results[key][name]
         if not ok:
-            raise value
+            error, where = value
+            raise error.with_traceback(where)  # from where it was raised (each read adds its own frames only)
         return value
 
     def _fail(self, key: tuple[str, int, str], probes: list[Probe], error: BaseException) -> None:
-        self.results.setdefault(key, {}).update({p.name: (False, error) for p in probes})
+        self.results.setdefault(key, {}).update({p.name: (False, (error, error.__traceback__)) for p in probes})
 
     def _run(self, browser, page_path: str, width: int, plan: list[tuple[str, list[Probe]]]) -> None:
         """Open the page in the first mode of `plan`, run that mode's probes, switch to the next mode, and so on."""
@@ -257,8 +287,10 @@ class Loads:
                 self._fail((page_path, width, mode), probes, error)
             return
         try:
+            shown = plan[0][0]
             for step, (mode, probes) in enumerate(plan):
-                if step:
+                if mode != shown:
+                    shown = mode
                     try:
                         with REPORT.timed("mode switches"):
                             switch_mode(page, page_path, mode)
@@ -272,6 +304,6 @@ class Loads:
                         with REPORT.timed(p.name):
                             results[p.name] = (True, p.run(page, page_path, width, mode))
                     except (Exception, pytest.fail.Exception) as error:
-                        results[p.name] = (False, error)
+                        results[p.name] = (False, (error, error.__traceback__))
         finally:
             page.close()

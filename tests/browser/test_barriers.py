@@ -219,10 +219,16 @@ def keep_accessibility_tree(page):
     return session
 
 
+# Tab from the top of the page whatever was focused or clicked before (a switch of mode clicks the theme's button):
+# focus a mark at the start of the body and remove it, so the browser's starting point for Tab is the top.
+FROM_THE_TOP = """() => { window.scrollTo(0, 0); const mark = document.createElement('span'); mark.tabIndex = -1;
+    document.body.prepend(mark); mark.focus({preventScroll: true}); mark.remove(); }"""
+
+
 def tab_through(page, limit: int = 600) -> list[dict]:
     """Every tab stop of the page, in order, from the top (Tab until focus comes back round or leaves the page)."""
     session = keep_accessibility_tree(page)
-    page.evaluate("() => { document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0); }")
+    page.evaluate(FROM_THE_TOP)
     stops, seen = [], set()
     for _ in range(limit):
         page.keyboard.press("Tab")
@@ -255,7 +261,7 @@ def focus_problems(stops: list[dict], where: str) -> list[str]:
 
 @probe("tab stops", order=60, wants=lambda page, width, mode: width == 1280)
 def tab_stops(page, page_path: str, width: int, mode: str) -> list[dict]:
-    """The page's tab stops (after the probes that only read the page: this one moves the focus)."""
+    """The page's tab stops (this probe moves the focus: it runs after those that only read the page)."""
     with_helpers(page)
     return tab_through(page)
 

@@ -369,10 +369,10 @@ class ExplorerDriver:
 @pytest.mark.parametrize("page_path", PAGES or ["(no built site)"])
 def test_page_in_browser(page_path, site, browser, base_url, screenshots, report):
     errors: list[str] = []
-    outside_before = len(report.requests_outside)
+    outside: list[str] = []  # what this page asked for outside the site (the session's list holds both browsers')
     report.pages.append(page_path)
     with report.timed("page loads (explorers live, math typeset)"):
-        page = open_in_mode(browser, base_url, page_path, 1280, "light", errors)
+        page = open_in_mode(browser, base_url, page_path, 1280, "light", errors, outside)
     try:
         with report.timed("full-page screenshots"):
             page.screenshot(path=str(screenshots / (page_path.replace("/", "__").removesuffix(".html") + ".png")),
@@ -393,7 +393,6 @@ def test_page_in_browser(page_path, site, browser, base_url, screenshots, report
             explorer = explorer_behind(name, data, where)
             report.positions += ExplorerDriver(page, box, explorer, where).walk()
             report.explorers.append(f"{page_path}: {name}")
-        outside = report.requests_outside[outside_before:]
         assert not outside, f"{page_path} asked for {len(outside)} resources outside the site: {outside}"
         assert not unexpected(errors), f"{page_path}: console errors:\n" + "\n".join(unexpected(errors))
     finally:
