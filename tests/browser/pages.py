@@ -66,7 +66,10 @@ def wait_for_widgets(page, page_path: str) -> None:
 
 def wait_for_math(page, page_path: str) -> None:
     """MathJax (served from the site) has typeset every formula, without errors."""
-    page.evaluate("async () => { if (window.MathJax && MathJax.startup) await MathJax.startup.promise; }")
+    typeset = page.evaluate("""async () => { if (!(window.MathJax && MathJax.startup)) return true;
+        return await Promise.race([MathJax.startup.promise.then(() => true),
+                                   new Promise(done => setTimeout(() => done(false), 30000))]); }""")
+    assert typeset, f"{page_path}: MathJax did not finish typesetting in 30 s"
     bad = page.evaluate("""() => Array.from(document.querySelectorAll('.bd-article .math'))
         .filter(m => !m.querySelector('mjx-container') || m.querySelector('mjx-merror'))
         .map(m => m.textContent.slice(0, 80))""")
@@ -143,8 +146,9 @@ def switch_mode(page, page_path: str, mode: str) -> None:
     assert theme == mode, f"{page_path}: the theme's button did not switch the page to {mode} mode ({theme!r})"
     settle(page)
     # the colours the switch started to fade (the theme's transitions) as the reader sees them a moment later
-    page.evaluate("""async () => { await Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)
-        .map(a => a.finished.catch(() => null))); }""")
+    page.evaluate("""async () => { await Promise.race([new Promise(done => setTimeout(done, 3000)),
+        Promise.all(document.getAnimations().filter(a => a instanceof CSSTransition)
+                    .map(a => a.finished.catch(() => null)))]); }""")
 
 
 @dataclass(frozen=True)
