@@ -109,8 +109,14 @@ def open_in_mode(browser, base_url: str, page_path: str, width: int, mode: str, 
         page.on("console", lambda m: errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
         page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
     local: list[str] = []  # this page's own requests to the site (the session's counters hold both browsers')
-    page.on("request", lambda r: local.append(r.url) if r.url.startswith(base_url) else None
-            if r.url.startswith(("data:", "blob:", "about:")) or outside is None else outside.append(r.url))
+
+    def seen(request) -> None:
+        if request.url.startswith(base_url):
+            local.append(request.url)
+        elif outside is not None and not request.url.startswith(("data:", "blob:", "about:")):
+            outside.append(request.url)
+
+    page.on("request", seen)
     page.set_viewport_size({"width": width, "height": 900})
     page.add_init_script(f"try {{ localStorage.setItem('mode', '{mode}'); localStorage.setItem('theme', '{mode}'); }}"
                          " catch (e) {}")
@@ -224,7 +230,6 @@ class Loads:
         self.done = {key: threading.Event() for key in self.plans}
         self.stopped = False
         self.thread: threading.Thread | None = None
-        self.loads = 0
 
     def start(self) -> None:
         self.thread = threading.Thread(target=self._sweep, name="browser-sweep", daemon=True)
@@ -283,7 +288,6 @@ class Loads:
     def _run(self, browser, page_path: str, width: int, plan: list[tuple[str, list[Probe]]]) -> None:
         """Open the page in the first mode of `plan`, run that mode's probes, switch to the next mode, and so on."""
         try:
-            self.loads += 1
             with REPORT.timed("page loads (explorers live, math typeset)"):
                 page = open_in_mode(browser, self.base_url, page_path, width, plan[0][0])
         except (Exception, pytest.fail.Exception) as error:
